@@ -1,0 +1,59 @@
+/** `digits eval [file]`: score a model on a labelled file, or on the held-out rows it recorded. */
+import { loadModel } from '../model/file.js';
+import { checkSameTrainingFile, evaluate, heldOutTarget } from '../model/evaluation.js';
+import { Reporter, type ProgressMode } from '../ui/reporter.js';
+import { formatEvalReport } from '../ui/report.js';
+import type { CommandContext } from './context.js';
+import { loadCsv } from './load.js';
+import { displayPath } from './paths.js';
+import { count } from '../ui/format.js';
+
+export interface EvalOptions {
+  model: string;
+  json: boolean;
+  quiet: boolean;
+  progress: ProgressMode;
+  maxErrors: number;
+}
+
+export async function runEval(file: string | undefined, options: EvalOptions, context: CommandContext): Promise<number> {
+  const reporter = new Reporter({
+    progress: options.progress,
+    json: options.json,
+    quiet: options.quiet,
+    logEveryGiven: false,
+    chalk: context.chalk,
+    stderr: context.stderr,
+    stdout: context.stdout,
+  });
+  const model = loadModel(options.model);
+  const target = file === undefined ? heldOutTarget(model, options.model) : { path: file, rowIds: undefined };
+  const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors);
+  if (file === undefined) checkSameTrainingFile(model, dataset);
+  const evaluation = evaluate(model, dataset, options.model, target.rowIds);
+  const { scores } = evaluation;
+  const what =
+    file === undefined
+      ? `the ${count(scores.rows)} held-out rows of ${displayPath(target.path, context.cwd)}`
+      : displayPath(target.path, context.cwd);
+  if (options.json) {
+    context.stdout.write(
+      JSON.stringify({
+        model: options.model,
+        data: target.path,
+        heldOut: file === undefined,
+        rows: scores.rows,
+        correct: scores.correct,
+        accuracy: scores.accuracy,
+        standardError: scores.standardError,
+        confusion: scores.confusion,
+        precision: scores.precision,
+        recall: scores.recall,
+        f1: scores.f1,
+      }) + '\n',
+    );
+  } else if (!options.quiet) {
+    context.stderr.write(formatEvalReport(scores, what, context.chalk).join('\n') + '\n');
+  }
+  return 0;
+}

@@ -1,0 +1,55 @@
+/** `digits predict <file>`: a Kaggle submission (ImageId,Label) on stdout, or atomically to --out. */
+import { resolve } from 'node:path';
+import { loadModel } from '../model/file.js';
+import { checkCompatible, predictRows } from '../model/inference.js';
+import { writeFileAtomic } from '../model/atomic.js';
+import { Reporter, type ProgressMode } from '../ui/reporter.js';
+import { count, seconds } from '../ui/format.js';
+import type { CommandContext } from './context.js';
+import { loadCsv } from './load.js';
+import { displayPath, ensureParentFolder } from './paths.js';
+
+export interface PredictOptions {
+  model: string;
+  out?: string;
+  quiet: boolean;
+  progress: ProgressMode;
+  maxErrors: number;
+}
+
+/** The submission text: header, then one `ImageId,Label` row per image, ImageId counting from 1. */
+export function submissionCsv(predicted: Uint8Array, classes: readonly number[]): string {
+  const lines = new Array<string>(predicted.length + 1);
+  lines[0] = 'ImageId,Label';
+  for (let r = 0; r < predicted.length; r++) lines[r + 1] = `${r + 1},${classes[predicted[r]!]}`;
+  return lines.join('\n') + '\n';
+}
+
+export async function runPredict(file: string, options: PredictOptions, context: CommandContext): Promise<number> {
+  const reporter = new Reporter({
+    progress: options.progress,
+    json: false,
+    quiet: options.quiet,
+    logEveryGiven: false,
+    chalk: context.chalk,
+    stderr: context.stderr,
+    stdout: context.stdout,
+  });
+  // The model first: a bad model path should not cost a long CSV read.
+  const model = loadModel(options.model);
+  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors);
+  checkCompatible(model, dataset, options.model);
+  const { predicted } = predictRows(model, dataset);
+  const text = submissionCsv(predicted, model.classes);
+  if (options.out) {
+    const outPath = resolve(context.cwd, options.out);
+    ensureParentFolder(outPath);
+    writeFileAtomic(outPath, text);
+    reporter.info(
+      `Wrote ${count(dataset.rows)} predictions to ${displayPath(outPath, context.cwd)} (read in ${seconds(loadSeconds)}).`,
+    );
+  } else {
+    await new Promise<void>((done, fail) => context.stdout.write(text, (error) => (error ? fail(error) : done())));
+  }
+  return 0;
+}

@@ -1,0 +1,157 @@
+/** `digits train [file]`: parse options into a configuration, load the CSV, fit, save, summarise. */
+import { resolve } from 'node:path';
+import { ExitCode, inputError } from '../errors.js';
+import { loadModel, saveModel, type Model } from '../model/file.js';
+import { fitModel } from '../train/fit.js';
+import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';
+import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
+import { Reporter, type ProgressMode } from '../ui/reporter.js';
+import { count, percent, seconds } from '../ui/format.js';
+import type { CommandContext } from './context.js';
+import { loadCsv } from './load.js';
+import { bundledTrainFile, defaultModelPath, displayPath, ensureParentFolder } from './paths.js';
+import { createEngineFactory, defaultThreads } from './threads.js';
+
+export interface TrainOptions {
+  out: string;
+  preset: PresetName;
+  hidden?: number;
+  epochs?: number;
+  iterations?: number;
+  batchSize?: number;
+  lr?: number;
+  optimizer?: OptimizerName;
+  schedule?: ScheduleName;
+  weightDecay?: number;
+  holdout?: number;
+  seed?: number;
+  logEvery?: number;
+  patience?: number;
+  augment?: boolean;
+  resume?: string;
+  threads?: number;
+  json: boolean;
+  quiet: boolean;
+  progress: ProgressMode;
+  maxErrors: number;
+}
+
+/** The preset's configuration with each option the user gave put over it. */
+export function configFrom(options: TrainOptions, base?: TrainConfig): TrainConfig {
+  const preset = base ?? presets[options.preset];
+  const epochsGiven = options.epochs !== undefined;
+  return {
+    ...preset,
+    hiddenSize: options.hidden ?? preset.hiddenSize,
+    epochs: options.epochs ?? preset.epochs,
+    iterations: options.iterations ?? (epochsGiven ? null : preset.iterations),
+    batchSize: options.batchSize ?? preset.batchSize,
+    learningRate: options.lr ?? preset.learningRate,
+    optimizer: options.optimizer ?? preset.optimizer,
+    schedule: options.schedule ?? preset.schedule,
+    weightDecay: options.weightDecay ?? preset.weightDecay,
+    holdout: options.holdout ?? preset.holdout,
+    seed: options.seed ?? preset.seed,
+    logEvery: options.logEvery ?? preset.logEvery,
+    patience: options.patience ?? preset.patience,
+    augment: options.augment === false ? null : preset.augment,
+  };
+}
+
+export async function runTrain(file: string | undefined, options: TrainOptions, context: CommandContext): Promise<number> {
+  const { chalk } = context;
+  const reporter = new Reporter({
+    progress: options.progress,
+    json: options.json,
+    quiet: options.quiet,
+    logEveryGiven: options.logEvery !== undefined,
+    chalk,
+    stderr: context.stderr,
+    stdout: context.stdout,
+  });
+  let resumeFrom: Model | undefined;
+  if (options.resume) {
+    resumeFrom = loadModel(options.resume);
+    if (options.hidden !== undefined && options.hidden !== resumeFrom.params.shape.hiddenSize) {
+      throw inputError(`--hidden ${options.hidden} does not match the resumed model's ${resumeFrom.params.shape.hiddenSize} hidden units`);
+    }
+  }
+  const path = file ?? (resumeFrom && resumeFrom.data.path !== '-' ? resumeFrom.data.path : bundledTrainFile);
+  const config = configFrom(options, resumeFrom?.training.config);
+  if (resumeFrom && config.optimizer !== resumeFrom.training.config.optimizer) {
+    throw inputError(`--optimizer ${config.optimizer} differs from the resumed run's ${resumeFrom.training.config.optimizer}`);
+  }
+  const outPath = resolve(context.cwd, options.out);
+  ensureParentFolder(outPath);
+
+  const shown = displayPath(path, context.cwd);
+  if (!file && !resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
+  const { dataset, seconds: loadSeconds } = await loadCsv(path, 'required', reporter, options.maxErrors);
+  reporter.info(`Read ${count(dataset.rows)} rows of ${dataset.features} pixels from ${shown} in ${seconds(loadSeconds)}.`);
+  if (options.seed === undefined && !resumeFrom) {
+    reporter.info(chalk.dim(`Seed ${defaultSeed} (the default; --seed to change).`));
+  }
+
+  const threads = options.threads ?? defaultThreads();
+  const { model, outcome } = await fitModel(dataset, config, {
+    threads,
+    engineFactory: createEngineFactory(threads),
+    ...(resumeFrom ? { resumeFrom } : {}),
+    onStart: ({ split, fullBatch, totalIterations, totalEpochs }) => {
+      const how = fullBatch
+        ? `${totalIterations} iterations of full-batch gradient descent`
+        : `${totalEpochs} epochs of mini-batches of ${config.batchSize}`;
+      reporter.info(
+        `Training ${dataset.features}-${config.hiddenSize}-10 (preset ${config.preset}) on ${count(split.trainRows.length)} rows, ` +
+          `holding out ${count(split.heldOutRows.length)}: ${how}, ${threads} thread${threads === 1 ? '' : 's'}` +
+          (resumeFrom ? `, resuming at iteration ${resumeFrom.training.iterations}` : '') +
+          '.',
+      );
+      reporter.json({ event: 'start', config, trainRows: split.trainRows.length, heldOutRows: split.heldOutRows.length, threads });
+      reporter.trainingStarted(fullBatch, totalIterations, totalEpochs);
+    },
+    events: {
+      onReport: (report) => reporter.report(report),
+      onStep: (progress) => reporter.step(progress),
+      shouldStop: () => context.stop.requested !== null,
+    },
+  }).finally(() => reporter.finish());
+
+  saveModel(outPath, model);
+  const heldOut = model.training.heldOut;
+  if (outcome.restoredBest) {
+    reporter.info(
+      `Restored the weights of epoch ${Math.round(outcome.restoredBest.epoch)} (best held-out accuracy ${percent(outcome.restoredBest.heldOutAccuracy)}).`,
+    );
+  }
+  const summary = heldOut
+    ? `Held-out accuracy ${chalk.bold(percent(heldOut.accuracy))} ± ${percent(heldOut.standardError)} on ${count(heldOut.rows)} rows`
+    : 'No rows held out (--holdout 0): no held-out accuracy';
+  const stopped =
+    outcome.stopReason === 'interrupted'
+      ? chalk.yellow(` Interrupted at iteration ${outcome.iterations} of ${outcome.totalIterations}; continue with --resume ${displayPath(outPath, context.cwd)}.`)
+      : outcome.stopReason === 'early-stopped'
+        ? ` Stopped early: no better held-out accuracy for ${config.patience} evaluations.`
+        : '';
+  reporter.info(`${summary}. Model written to ${chalk.green(displayPath(outPath, context.cwd))} (${seconds(outcome.elapsedSeconds)} training).${stopped}`);
+  const last = model.history.at(-1);
+  reporter.json({
+    event: 'summary',
+    model: outPath,
+    stopReason: outcome.stopReason,
+    iterations: outcome.iterations,
+    epochs: outcome.epochs,
+    heldOutAccuracy: heldOut?.accuracy ?? null,
+    heldOutStandardError: heldOut?.standardError ?? null,
+    heldOutRows: heldOut?.rows ?? 0,
+    trainLoss: last?.trainLoss ?? null,
+    trainAccuracy: last?.trainAccuracy ?? null,
+    loadSeconds,
+    trainSeconds: outcome.elapsedSeconds,
+    restoredBest: outcome.restoredBest,
+  });
+  if (context.stop.requested) return context.stop.requested === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+  return ExitCode.ok;
+}
+
+export { defaultModelPath };

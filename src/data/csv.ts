@@ -1,0 +1,253 @@
+/**
+ * Reads a digit CSV (Kaggle's layout: a header, a `label` column anywhere, every other column a pixel) into a
+ * Dataset, streaming through csv-parse. Every row is checked; problems are reported as `file:line:column`
+ * with the header as line 1. csv-parse is the parser of record: quotes, a BOM, CRLF and blank lines are its job.
+ */
+import { parse } from 'csv-parse';
+import type { Dataset } from './dataset.js';
+import { openInput, type InputSource } from './source.js';
+import { inputError } from '../errors.js';
+
+export type LabelRequirement = 'required' | 'optional';
+
+export interface ReadCsvOptions {
+  /** `required` for train/eval (a missing label column is an error), `optional` for predict (ignored if present). */
+  readonly labels: LabelRequirement;
+  /** Stop after this many problems and report them all (default 1). */
+  readonly maxErrors?: number;
+  /** Called now and then while reading, with raw bytes read so far and the raw size if known. */
+  readonly onProgress?: (progress: LoadProgress) => void;
+  /** Standard input, for `-` (tests pass their own stream). */
+  readonly stdin?: NodeJS.ReadableStream;
+}
+
+export interface LoadProgress {
+  readonly rows: number;
+  readonly bytesRead: number;
+  readonly totalBytes: number | undefined;
+}
+
+/** The shape of a CSV once its header is read. */
+export interface CsvLayout {
+  readonly columnNames: readonly string[];
+  /** Index of the label column, or -1. */
+  readonly labelColumn: number;
+  /** Pixel columns' indices, in order. */
+  readonly pixelColumns: readonly number[];
+}
+
+const maxPixel = 255;
+const maxLabel = 9;
+
+/** Reads a whole CSV file (or stdin for `-`) into memory, one byte per pixel. */
+export async function readDigitCsv(path: string, options: ReadCsvOptions): Promise<Dataset> {
+  const source = openInput(path, options.stdin as never);
+  const builder = new TableBuilder(source.name, options);
+  const parser = parse({
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    trim: false,
+  });
+  const feeding = feed(source, parser);
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      builder.addRecord(item.record, item.info.lines);
+      if (options.onProgress && builder.rowCount % 2048 === 0) {
+        options.onProgress({ rows: builder.rowCount, bytesRead: source.bytesRead(), totalBytes: source.size });
+      }
+    }
+  } catch (error) {
+    parser.destroy();
+    await feeding.catch(() => undefined);
+    throw translateParseError(error, source.name);
+  }
+  await feeding;
+  options.onProgress?.({ rows: builder.rowCount, bytesRead: source.bytesRead(), totalBytes: source.size });
+  return builder.finish(source);
+}
+
+async function feed(source: InputSource, parser: ReturnType<typeof parse>): Promise<void> {
+  try {
+    for await (const chunk of source.chunks) {
+      if (!parser.write(chunk)) await new Promise<void>((resolve) => parser.once('drain', resolve));
+      if (parser.destroyed) return;
+    }
+    parser.end();
+  } catch (error) {
+    parser.destroy(error as Error);
+    throw error;
+  }
+}
+
+function translateParseError(error: unknown, name: string): unknown {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('CSV_')) {
+    const lines = 'lines' in error && typeof error.lines === 'number' ? `:${error.lines}` : '';
+    return inputError(`${name}${lines}: not valid CSV: ${error.message.replace(/^Invalid \w+ /, '')}`);
+  }
+  return error;
+}
+
+/** Works out the label and pixel columns from the header row. */
+export function layoutFromHeader(name: string, header: readonly string[], labels: LabelRequirement): CsvLayout {
+  if (header.some((field) => /[\u0000-\u0008\u000e-\u001f\ufffd]/.test(field))) {
+    throw inputError(`${name}: looks like binary data, not a CSV file with a header row`);
+  }
+  const names = header.map((field) => field.trim());
+  const labelColumn = names.findIndex((field) => field.toLowerCase() === 'label');
+  if (labelColumn === -1 && labels === 'required') {
+    throw inputError(
+      `${name}:1: no "label" column in the header; training and scoring need labelled rows`,
+      ['To write predictions for an unlabelled file (like Kaggle\'s test.csv), use "digits predict".'],
+    );
+  }
+  const pixelColumns: number[] = [];
+  for (let c = 0; c < names.length; c++) if (c !== labelColumn) pixelColumns.push(c);
+  if (pixelColumns.length === 0) throw inputError(`${name}:1: the header has no pixel columns`);
+  return { columnNames: names, labelColumn, pixelColumns };
+}
+
+/**
+ * Parses a non-negative decimal integer, or returns -1 for anything else (signs, decimals, exponents, empty).
+ * Surrounding spaces are allowed, as spreadsheets sometimes write them.
+ */
+export function parseSmallInt(text: string): number {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text.charCodeAt(start) === 32) start++;
+  while (end > start && text.charCodeAt(end - 1) === 32) end--;
+  if (start === end || end - start > 6) return -1;
+  let value = 0;
+  for (let k = start; k < end; k++) {
+    const digit = text.charCodeAt(k) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function quote(value: string): string {
+  const shown = value.length > 24 ? `${value.slice(0, 24)}...` : value;
+  return JSON.stringify(shown);
+}
+
+/** Accumulates checked rows into growing byte buffers. */
+export class TableBuilder {
+  private layout: CsvLayout | undefined;
+  private pixels = new Uint8Array(0);
+  private labels = new Uint8Array(0);
+  private rows = 0;
+  private readonly problems: string[] = [];
+  private readonly maxErrors: number;
+
+  constructor(
+    private readonly name: string,
+    private readonly options: Pick<ReadCsvOptions, 'labels' | 'maxErrors'>,
+  ) {
+    this.maxErrors = Math.max(1, options.maxErrors ?? 1);
+  }
+
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** The layout once the header has been seen. */
+  get csvLayout(): CsvLayout | undefined {
+    return this.layout;
+  }
+
+  /** Takes one parsed record: the header first, then data rows. `line` is its 1-based line in the file. */
+  addRecord(fields: readonly string[], line: number): void {
+    if (!this.layout) {
+      this.layout = layoutFromHeader(this.name, fields, this.options.labels);
+      this.grow(4096);
+      return;
+    }
+    const layout = this.layout;
+    if (fields.length !== layout.columnNames.length) {
+      const what = fields.length < layout.columnNames.length ? 'too few' : 'too many';
+      this.problem(
+        `${this.name}:${line}: ${what} fields: expected ${layout.columnNames.length} as in the header, got ${fields.length}`,
+      );
+      return;
+    }
+    if (this.rows === this.labels.length) this.grow(this.rows * 2);
+    const features = layout.pixelColumns.length;
+    const base = this.rows * features;
+    let bad = false;
+    if (layout.labelColumn >= 0) {
+      const text = fields[layout.labelColumn]!;
+      const label = parseSmallInt(text);
+      if (label < 0 || label > maxLabel) {
+        if (this.options.labels === 'required') {
+          this.problem(
+            `${this.name}:${line}:${layout.labelColumn + 1}: label: expected a digit 0..9, got ${quote(text)}`,
+          );
+          bad = true;
+        }
+      } else {
+        this.labels[this.rows] = label;
+      }
+    }
+    const pixelColumns = layout.pixelColumns;
+    for (let k = 0; k < features; k++) {
+      const column = pixelColumns[k]!;
+      const text = fields[column]!;
+      const value = parseSmallInt(text);
+      if (value < 0 || value > maxPixel) {
+        this.problem(
+          `${this.name}:${line}:${column + 1}: ${layout.columnNames[column]}: expected an integer 0..255, got ${quote(text)}`,
+        );
+        bad = true;
+        if (this.problems.length >= this.maxErrors) return;
+      } else {
+        this.pixels[base + k] = value;
+      }
+    }
+    if (!bad) this.rows++;
+  }
+
+  /** Checks that anything was read and hands over the dataset (trimmed to size). */
+  finish(source: Pick<InputSource, 'name' | 'sha256'> & { path?: string }): Dataset {
+    if (this.problems.length > 0) this.throwProblems(true);
+    if (!this.layout) {
+      throw inputError(`${this.name}: the file is empty; expected a header row, then one row per image`);
+    }
+    if (this.rows === 0) throw inputError(`${this.name}: the file has a header but no rows`);
+    const features = this.layout.pixelColumns.length;
+    const hasLabels = this.layout.labelColumn >= 0 && this.options.labels === 'required';
+    return {
+      rows: this.rows,
+      features,
+      pixels: this.pixels.slice(0, this.rows * features),
+      labels: hasLabels ? this.labels.slice(0, this.rows) : null,
+      source: {
+        path: source.path ?? (source.name === 'stdin' ? '-' : source.name),
+        sha256: source.sha256(),
+        pixelColumns: this.layout.pixelColumns.map((c) => this.layout!.columnNames[c]!),
+      },
+    };
+  }
+
+  private grow(capacity: number): void {
+    const features = this.layout?.pixelColumns.length ?? 0;
+    const pixels = new Uint8Array(capacity * features);
+    pixels.set(this.pixels);
+    const labels = new Uint8Array(capacity);
+    labels.set(this.labels);
+    this.pixels = pixels;
+    this.labels = labels;
+  }
+
+  private problem(message: string): void {
+    this.problems.push(message);
+    if (this.problems.length >= this.maxErrors) this.throwProblems(false);
+  }
+
+  private throwProblems(atEnd: boolean): never {
+    const [first, ...rest] = this.problems;
+    const more = atEnd || this.maxErrors === 1 ? [] : [`(stopped after ${this.maxErrors} problems; --max-errors raises the limit)`];
+    throw inputError(first!, [...rest, ...more]);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * A labelled (or unlabelled) table of digit images, one byte a pixel: 42,000 Kaggle rows take 33 MB here,
+ * not the 263 MB of a Float64 copy. Normalisation (x / 255) happens later, inside the kernels or a batch buffer.
+ */
+
+export interface Dataset {
+  /** Number of images. */
+  readonly rows: number;
+  /** Pixels per image, from the header (784 for Kaggle's 28x28 digits). */
+  readonly features: number;
+  /** Pixel values 0..255, row-major: rows x features. */
+  readonly pixels: Uint8Array;
+  /** Labels 0..9, one per row, or null for an unlabelled file (Kaggle's test.csv). */
+  readonly labels: Uint8Array | null;
+  /** Where the rows came from, for messages and the model file. */
+  readonly source: DatasetSource;
+}
+
+export interface DatasetSource {
+  /** The path as the user gave it (`-` for stdin). */
+  readonly path: string;
+  /** SHA-256 of the file's raw bytes. */
+  readonly sha256: string;
+  /** The header's pixel column names, in order. */
+  readonly pixelColumns: readonly string[];
+}
+
+/** Digit classes the tool predicts. */
+export const classCount = 10;
+
+/** The value pixels are divided by: 0..255 becomes 0..1. */
+export const pixelScale = 255;
+
+/**
+ * A compressed-sparse-row view of pixel rows: most Kaggle pixels are 0 (about 150 of 784 are not), so the
+ * first layer walks only the non-zero ones. Row r's pixels are indices/values[offsets[r] .. offsets[r+1]).
+ */
+export interface SparseRows {
+  readonly rows: number;
+  readonly features: number;
+  /** rows + 1 offsets into indices/values. */
+  readonly offsets: Uint32Array;
+  /** Pixel (column) index of each non-zero value. */
+  readonly indices: Uint16Array;
+  /** The raw 0..255 value of each non-zero pixel. */
+  readonly values: Uint8Array;
+}
+
+/**
+ * Builds the sparse view of `pixels` (rows x features). Buffers come from `allocate` so that they can live in
+ * SharedArrayBuffers for worker threads.
+ */
+export function toSparseRows(
+  pixels: Uint8Array,
+  rows: number,
+  features: number,
+  allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes),
+): SparseRows {
+  if (features > 65536) throw new RangeError(`sparse rows keep pixel indices in 16 bits; ${features} features is too many`);
+  let nonZero = 0;
+  for (let p = 0; p < rows * features; p++) if (pixels[p] !== 0) nonZero++;
+  const offsets = new Uint32Array(allocate((rows + 1) * 4));
+  const indices = new Uint16Array(allocate(Math.max(nonZero, 1) * 2));
+  const values = new Uint8Array(allocate(Math.max(nonZero, 1)));
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    offsets[r] = at;
+    const base = r * features;
+    for (let i = 0; i < features; i++) {
+      const v = pixels[base + i]!;
+      if (v !== 0) {
+        indices[at] = i;
+        values[at] = v;
+        at++;
+      }
+    }
+  }
+  offsets[rows] = at;
+  return { rows, features, offsets, indices, values };
+}
+
+/** A dataset restricted to the given rows (copied, so the original can be dropped). */
+export function selectRows(data: Dataset, rowIds: ArrayLike<number>): Dataset {
+  const features = data.features;
+  const pixels = new Uint8Array(rowIds.length * features);
+  const labels = data.labels ? new Uint8Array(rowIds.length) : null;
+  for (let k = 0; k < rowIds.length; k++) {
+    const r = rowIds[k]!;
+    pixels.set(data.pixels.subarray(r * features, (r + 1) * features), k * features);
+    if (labels && data.labels) labels[k] = data.labels[r]!;
+  }
+  return { rows: rowIds.length, features, pixels, labels, source: data.source };
+}

@@ -1,0 +1,34 @@
+/** Predictions from a loaded model on a dataset: the one path used by predict, eval (and serve). */
+import { toSparseRows, type Dataset } from '../data/dataset.js';
+import { predictProbabilities, predictedClasses, Workspace } from '../nn/network.js';
+import { chunkRows } from '../nn/engine.js';
+import { inputError } from '../errors.js';
+import type { Model } from './file.js';
+
+export interface Predictions {
+  /** (rows, K) class probabilities. */
+  readonly probs: Float64Array;
+  /** Predicted class index of each row. */
+  readonly predicted: Uint8Array;
+}
+
+/** Checks that the model reads images of the dataset's size. */
+export function checkCompatible(model: Model, dataset: Dataset, modelPath: string): void {
+  const expected = model.params.shape.inputSize;
+  if (dataset.features !== expected) {
+    throw inputError(
+      `${dataset.source.path}: has ${dataset.features} pixel columns, but the model ${modelPath} reads ${expected}`,
+      ['Use a model trained on images of this size.'],
+    );
+  }
+}
+
+/** Predicts rows rowIds (default: all rows) of the dataset. */
+export function predictRows(model: Model, dataset: Dataset, rowIds?: Uint32Array): Predictions {
+  const ids = rowIds ?? Uint32Array.from({ length: dataset.rows }, (_, r) => r);
+  const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features);
+  const K = model.params.shape.classCount;
+  const probs = new Float64Array(ids.length * K);
+  predictProbabilities(model.params, new Workspace(model.params.shape, chunkRows), input, ids, probs);
+  return { probs, predicted: predictedClasses(probs, ids.length, K) };
+}

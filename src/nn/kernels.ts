@@ -1,0 +1,232 @@
+/**
+ * The network's arithmetic: plain functions over Float64Array with explicit sizes. Each forward is followed by
+ * its backward; buffers are passed in, never allocated here. Backward kernels ADD into their gradient outputs
+ * (the caller zeroes them once per step) so that a batch can be processed in slices.
+ *
+ * Legend: R rows in the batch, I inputs (784), H hidden units, K classes (10); O is a layer's output size
+ * (H or K). Matrices are row-major; a weight matrix is (I,O), so input i's outgoing weights are contiguous.
+ *
+ * Not here: anything about files, threads or training schedules.
+ */
+import type { SparseRows } from '../data/dataset.js';
+
+/**
+ * Dense layer, forward.
+ * x is (R,I), w is (I,O), b is (O); writes out (R,O).
+ *   out[r,o] = b[o] + sum_i x[r,i] * w[i,o]
+ * Zero inputs are skipped: after a ReLU about half of them are zero.
+ */
+export function denseForward(
+  out: Float64Array,
+  x: Float64Array,
+  w: Float64Array,
+  b: Float64Array,
+  R: number,
+  I: number,
+  O: number,
+): void {
+  for (let r = 0; r < R; r++) {
+    const outRow = r * O;
+    for (let o = 0; o < O; o++) out[outRow + o] = b[o]!;
+    const xRow = r * I;
+    for (let i = 0; i < I; i++) {
+      const xi = x[xRow + i]!;
+      if (xi === 0) continue;
+      const wRow = i * O;
+      for (let o = 0; o < O; o++) out[outRow + o]! += xi * w[wRow + o]!;
+    }
+  }
+}
+
+/**
+ * Dense layer, backward of `out[r,o] = b[o] + sum_i x[r,i] * w[i,o]`.
+ * dout is (R,O), x is (R,I), w is (I,O).
+ * Adds dw (I,O) += x^T dout and db (O) += sum_r dout; writes dx (R,I) = dout w^T unless dx is null.
+ */
+export function denseBackward(
+  dx: Float64Array | null,
+  dw: Float64Array,
+  db: Float64Array,
+  dout: Float64Array,
+  x: Float64Array,
+  w: Float64Array,
+  R: number,
+  I: number,
+  O: number,
+): void {
+  for (let r = 0; r < R; r++) {
+    const doutRow = r * O;
+    for (let o = 0; o < O; o++) db[o]! += dout[doutRow + o]!;
+    const xRow = r * I;
+    for (let i = 0; i < I; i++) {
+      const wRow = i * O;
+      if (dx !== null) {
+        let sum = 0;
+        for (let o = 0; o < O; o++) sum += dout[doutRow + o]! * w[wRow + o]!;
+        dx[xRow + i] = sum;
+      }
+      const xi = x[xRow + i]!;
+      if (xi === 0) continue;
+      for (let o = 0; o < O; o++) dw[wRow + o]! += xi * dout[doutRow + o]!;
+    }
+  }
+}
+
+/**
+ * First layer on sparse input, forward: the same product as denseForward, walking only non-zero pixels.
+ * Row r of the batch is row rowIds[r] of `input`; its values are scaled by `scale` (1/255) on the fly.
+ * w is (I,O), b is (O); writes out (R,O).
+ *   out[r,o] = b[o] + sum_{i: x[r,i] != 0} scale * x[r,i] * w[i,o]
+ */
+export function sparseForward(
+  out: Float64Array,
+  input: SparseRows,
+  rowIds: Uint32Array,
+  scale: number,
+  w: Float64Array,
+  b: Float64Array,
+  R: number,
+  O: number,
+): void {
+  const { offsets, indices, values } = input;
+  for (let r = 0; r < R; r++) {
+    const row = rowIds[r]!;
+    const outRow = r * O;
+    for (let o = 0; o < O; o++) out[outRow + o] = b[o]!;
+    const end = offsets[row + 1]!;
+    for (let p = offsets[row]!; p < end; p++) {
+      const xi = values[p]! * scale;
+      const wRow = indices[p]! * O;
+      let o = 0;
+      // Four independent multiply-adds per pass keep the CPU's pipelines busy.
+      for (; o + 4 <= O; o += 4) {
+        out[outRow + o]! += xi * w[wRow + o]!;
+        out[outRow + o + 1]! += xi * w[wRow + o + 1]!;
+        out[outRow + o + 2]! += xi * w[wRow + o + 2]!;
+        out[outRow + o + 3]! += xi * w[wRow + o + 3]!;
+      }
+      for (; o < O; o++) out[outRow + o]! += xi * w[wRow + o]!;
+    }
+  }
+}
+
+/**
+ * First layer on sparse input, backward of sparseForward (the input needs no gradient).
+ * dout is (R,O). Adds dw (I,O) += scale * x^T dout over non-zero x, and db (O) += sum_r dout.
+ */
+export function sparseBackward(
+  dw: Float64Array,
+  db: Float64Array,
+  dout: Float64Array,
+  input: SparseRows,
+  rowIds: Uint32Array,
+  scale: number,
+  R: number,
+  O: number,
+): void {
+  const { offsets, indices, values } = input;
+  for (let r = 0; r < R; r++) {
+    const row = rowIds[r]!;
+    const doutRow = r * O;
+    for (let o = 0; o < O; o++) db[o]! += dout[doutRow + o]!;
+    const end = offsets[row + 1]!;
+    for (let p = offsets[row]!; p < end; p++) {
+      const xi = values[p]! * scale;
+      const wRow = indices[p]! * O;
+      let o = 0;
+      for (; o + 4 <= O; o += 4) {
+        dw[wRow + o]! += xi * dout[doutRow + o]!;
+        dw[wRow + o + 1]! += xi * dout[doutRow + o + 1]!;
+        dw[wRow + o + 2]! += xi * dout[doutRow + o + 2]!;
+        dw[wRow + o + 3]! += xi * dout[doutRow + o + 3]!;
+      }
+      for (; o < O; o++) dw[wRow + o]! += xi * dout[doutRow + o]!;
+    }
+  }
+}
+
+/** ReLU, forward: out[n] = max(0, x[n]) for n elements. */
+export function reluForward(out: Float64Array, x: Float64Array, n: number): void {
+  for (let k = 0; k < n; k++) {
+    const v = x[k]!;
+    out[k] = v > 0 ? v : 0;
+  }
+}
+
+/** ReLU, backward of `out = max(0, x)`: dx[n] = x[n] > 0 ? dout[n] : 0. dx may be dout itself. */
+export function reluBackward(dx: Float64Array, dout: Float64Array, x: Float64Array, n: number): void {
+  for (let k = 0; k < n; k++) dx[k] = x[k]! > 0 ? dout[k]! : 0;
+}
+
+/**
+ * Softmax and cross-entropy, forward. logits is (R,K), labels is (R); writes probs (R,K).
+ * Returns the summed loss  sum_r -log probs[r, labels[r]]. The row maximum is subtracted before exp, so large
+ * logits cannot overflow; the log-probability is taken from the log-sum-exp, so a tiny probability is not log(0).
+ */
+export function softmaxCrossEntropyForward(
+  probs: Float64Array,
+  logits: Float64Array,
+  labels: Uint8Array,
+  R: number,
+  K: number,
+): number {
+  let loss = 0;
+  for (let r = 0; r < R; r++) {
+    const row = r * K;
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) if (logits[row + k]! > max) max = logits[row + k]!;
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      const e = Math.exp(logits[row + k]! - max);
+      probs[row + k] = e;
+      sum += e;
+    }
+    const inverse = 1 / sum;
+    for (let k = 0; k < K; k++) probs[row + k]! *= inverse;
+    loss += Math.log(sum) + max - logits[row + labels[r]!]!;
+  }
+  return loss;
+}
+
+/**
+ * Softmax and cross-entropy, backward of `loss = scale * sum_r -log softmax(logits[r])[labels[r]]`:
+ * dlogits (R,K) = scale * (probs - onehot(labels)). scale is 1/R for a mean loss.
+ */
+export function softmaxCrossEntropyBackward(
+  dlogits: Float64Array,
+  probs: Float64Array,
+  labels: Uint8Array,
+  scale: number,
+  R: number,
+  K: number,
+): void {
+  for (let r = 0; r < R; r++) {
+    const row = r * K;
+    for (let k = 0; k < K; k++) dlogits[row + k] = probs[row + k]! * scale;
+    dlogits[row + labels[r]!]! -= scale;
+  }
+}
+
+/** Softmax alone, for prediction: probs (R,K) from logits (R,K), stable for large logits. */
+export function softmaxForward(probs: Float64Array, logits: Float64Array, R: number, K: number): void {
+  for (let r = 0; r < R; r++) {
+    const row = r * K;
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) if (logits[row + k]! > max) max = logits[row + k]!;
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      const e = Math.exp(logits[row + k]! - max);
+      probs[row + k] = e;
+      sum += e;
+    }
+    for (let k = 0; k < K; k++) probs[row + k]! /= sum;
+  }
+}
+
+/** Index of the largest of K scores in row r of (R,K) scores: the predicted class. Ties go to the first. */
+export function argmaxRow(scores: Float64Array, r: number, K: number): number {
+  const row = r * K;
+  let best = 0;
+  for (let k = 1; k < K; k++) if (scores[row + k]! > scores[row + best]!) best = k;
+  return best;
+}

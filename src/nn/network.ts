@@ -1,0 +1,190 @@
+/**
+ * The two-layer network: inputs -> hidden (ReLU) -> classes (softmax), trained on cross-entropy.
+ * Parameters live in one flat Float64Array (w1, b1, w2, b2 back to back) so that optimisers, gradient sums
+ * across threads and the model file all treat them as one vector.
+ */
+import type { SparseRows } from '../data/dataset.js';
+import { pixelScale } from '../data/dataset.js';
+import {
+  argmaxRow,
+  denseBackward,
+  denseForward,
+  reluBackward,
+  reluForward,
+  softmaxCrossEntropyBackward,
+  softmaxCrossEntropyForward,
+  softmaxForward,
+  sparseBackward,
+  sparseForward,
+} from './kernels.js';
+import type { Random } from './random.js';
+
+export interface NetworkShape {
+  /** I: pixels per image. */
+  readonly inputSize: number;
+  /** H: hidden ReLU units. */
+  readonly hiddenSize: number;
+  /** K: classes. */
+  readonly classCount: number;
+}
+
+/** Views into one flat vector: w1 (I,H), b1 (H), w2 (H,K), b2 (K). */
+export interface Parameters {
+  readonly shape: NetworkShape;
+  readonly data: Float64Array;
+  readonly w1: Float64Array;
+  readonly b1: Float64Array;
+  readonly w2: Float64Array;
+  readonly b2: Float64Array;
+}
+
+export function parameterCount(shape: NetworkShape): number {
+  const { inputSize: I, hiddenSize: H, classCount: K } = shape;
+  return I * H + H + H * K + K;
+}
+
+/** Lays the four tensors over `data` (zeros if not given; a SharedArrayBuffer-backed array for threads). */
+export function createParameters(shape: NetworkShape, data = new Float64Array(parameterCount(shape))): Parameters {
+  const { inputSize: I, hiddenSize: H, classCount: K } = shape;
+  if (data.length !== parameterCount(shape)) {
+    throw new RangeError(`parameter vector has ${data.length} values, the shape needs ${parameterCount(shape)}`);
+  }
+  let at = 0;
+  const take = (n: number): Float64Array => {
+    const view = data.subarray(at, at + n);
+    at += n;
+    return view;
+  };
+  return { shape, data, w1: take(I * H), b1: take(H), w2: take(H * K), b2: take(K) };
+}
+
+/** Ranges [start, end) of the weight matrices in the flat vector: weight decay applies there, not to biases. */
+export function weightRanges(shape: NetworkShape): Array<[number, number]> {
+  const { inputSize: I, hiddenSize: H, classCount: K } = shape;
+  const w2Start = I * H + H;
+  return [
+    [0, I * H],
+    [w2Start, w2Start + H * K],
+  ];
+}
+
+export type InitScheme = 'uniform' | 'he';
+
+/**
+ * `uniform`: every weight and bias uniform in [-0.5, 0.5], as the seed network did (np.random.rand - 0.5).
+ * `he`: weights normal with variance 2 / fan-in, the usual choice before a ReLU; biases zero.
+ */
+export function initialise(params: Parameters, scheme: InitScheme, random: Random): void {
+  if (scheme === 'uniform') {
+    // The seed drew W1, b1, W2, b2 in that order; so do we, over the flat vector.
+    for (let k = 0; k < params.data.length; k++) params.data[k] = random.uniform(-0.5, 0.5);
+    return;
+  }
+  const { inputSize: I, hiddenSize: H } = params.shape;
+  const std1 = Math.sqrt(2 / I);
+  const std2 = Math.sqrt(2 / H);
+  for (let k = 0; k < params.w1.length; k++) params.w1[k] = random.normal() * std1;
+  for (let k = 0; k < params.w2.length; k++) params.w2[k] = random.normal() * std2;
+  params.b1.fill(0);
+  params.b2.fill(0);
+}
+
+/** Scratch buffers for up to `maxRows` rows at a time, reused between batches. */
+export class Workspace {
+  readonly maxRows: number;
+  readonly hidden: Float64Array;
+  readonly activations: Float64Array;
+  readonly logits: Float64Array;
+  readonly probs: Float64Array;
+  readonly labels: Uint8Array;
+  readonly dlogits: Float64Array;
+  readonly dhidden: Float64Array;
+
+  constructor(shape: NetworkShape, maxRows: number) {
+    this.maxRows = maxRows;
+    this.hidden = new Float64Array(maxRows * shape.hiddenSize);
+    this.activations = new Float64Array(maxRows * shape.hiddenSize);
+    this.logits = new Float64Array(maxRows * shape.classCount);
+    this.probs = new Float64Array(maxRows * shape.classCount);
+    this.labels = new Uint8Array(maxRows);
+    this.dlogits = new Float64Array(maxRows * shape.classCount);
+    this.dhidden = new Float64Array(maxRows * shape.hiddenSize);
+  }
+}
+
+/** Loss and accuracy over the rows of one gradient computation. */
+export interface BatchResult {
+  /** Summed (not mean) cross-entropy over the rows. */
+  lossSum: number;
+  /** Rows whose highest-probability class was their label. */
+  correct: number;
+}
+
+const inputScale = 1 / pixelScale;
+
+/**
+ * Forward pass for rows rowIds[0..R) of `input`; leaves probabilities in ws.probs (R,K) and the hidden
+ * pre-activations and activations in the workspace for a backward pass.
+ */
+export function forward(params: Parameters, ws: Workspace, input: SparseRows, rowIds: Uint32Array, R: number): void {
+  const { hiddenSize: H, classCount: K } = params.shape;
+  sparseForward(ws.hidden, input, rowIds, inputScale, params.w1, params.b1, R, H);
+  reluForward(ws.activations, ws.hidden, R * H);
+  denseForward(ws.logits, ws.activations, params.w2, params.b2, R, H, K);
+  softmaxForward(ws.probs, ws.logits, R, K);
+}
+
+/**
+ * Adds to `grads` the gradient of  lossScale * sum_r crossEntropy(row r)  over rows rowIds[0..R), where
+ * labels[rowIds[r]] is row r's label. lossScale is 1 / (whole batch size), so that slices of one batch
+ * processed separately (on several threads) add up to the gradient of the batch's mean loss.
+ * Uses ws.maxRows >= R. Returns the summed loss and the number of correct predictions.
+ */
+export function accumulateGradient(
+  params: Parameters,
+  grads: Parameters,
+  ws: Workspace,
+  input: SparseRows,
+  labels: Uint8Array,
+  rowIds: Uint32Array,
+  R: number,
+  lossScale: number,
+): BatchResult {
+  const { hiddenSize: H, classCount: K } = params.shape;
+  for (let r = 0; r < R; r++) ws.labels[r] = labels[rowIds[r]!]!;
+  sparseForward(ws.hidden, input, rowIds, inputScale, params.w1, params.b1, R, H);
+  reluForward(ws.activations, ws.hidden, R * H);
+  denseForward(ws.logits, ws.activations, params.w2, params.b2, R, H, K);
+  const lossSum = softmaxCrossEntropyForward(ws.probs, ws.logits, ws.labels, R, K);
+  let correct = 0;
+  for (let r = 0; r < R; r++) if (argmaxRow(ws.probs, r, K) === ws.labels[r]) correct++;
+
+  softmaxCrossEntropyBackward(ws.dlogits, ws.probs, ws.labels, lossScale, R, K);
+  denseBackward(ws.dhidden, grads.w2, grads.b2, ws.dlogits, ws.activations, params.w2, R, H, K);
+  reluBackward(ws.dhidden, ws.dhidden, ws.hidden, R * H);
+  sparseBackward(grads.w1, grads.b1, ws.dhidden, input, rowIds, inputScale, R, H);
+  return { lossSum, correct };
+}
+
+/** Class probabilities for rows rowIds[0..count) of `input`, written to probs (count,K), in chunks of ws.maxRows. */
+export function predictProbabilities(
+  params: Parameters,
+  ws: Workspace,
+  input: SparseRows,
+  rowIds: Uint32Array,
+  probs: Float64Array,
+): void {
+  const K = params.shape.classCount;
+  for (let start = 0; start < rowIds.length; start += ws.maxRows) {
+    const R = Math.min(ws.maxRows, rowIds.length - start);
+    forward(params, ws, input, rowIds.subarray(start, start + R), R);
+    probs.set(ws.probs.subarray(0, R * K), start * K);
+  }
+}
+
+/** Predicted class of each row, from (rows,K) probabilities. */
+export function predictedClasses(probs: Float64Array, rows: number, K: number): Uint8Array {
+  const predicted = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) predicted[r] = argmaxRow(probs, r, K);
+  return predicted;
+}

@@ -1,0 +1,160 @@
+/**
+ * How a training run shows itself: a live cli-progress bar on a terminal, plain lines in a log, JSON lines on
+ * stdout with --json, nothing with --quiet. The trainer only emits events; this decides what they look like.
+ */
+import cliProgress from 'cli-progress';
+import type { ChalkInstance } from 'chalk';
+import type { StepProgress, TrainingReport } from '../train/trainer.js';
+import type { LoadProgress } from '../data/csv.js';
+import { megabytes, percent, seconds } from './format.js';
+
+export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+
+export interface ReporterOptions {
+  readonly progress: ProgressMode;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  /** True when --log-every was given: mini-batch runs then log iteration lines too. */
+  readonly logEveryGiven: boolean;
+  readonly chalk: ChalkInstance;
+  readonly stderr: NodeJS.WriteStream;
+  readonly stdout: NodeJS.WritableStream;
+}
+
+export type JsonEvent = Record<string, unknown> & { event: string };
+
+export class Reporter {
+  private readonly mode: 'bar' | 'lines' | 'none';
+  private bars: cliProgress.MultiBar | null = null;
+  private bar: cliProgress.SingleBar | null = null;
+  private fullBatch = false;
+  private lastDraw = 0;
+
+  constructor(private readonly options: ReporterOptions) {
+    if (options.quiet || options.progress === 'none') this.mode = 'none';
+    else if (options.progress === 'bar') this.mode = 'bar';
+    else if (options.progress === 'lines') this.mode = 'lines';
+    else this.mode = options.stderr.isTTY ? 'bar' : 'lines';
+  }
+
+  /** A line for people on stderr (not in --quiet). */
+  info(line: string): void {
+    if (this.options.quiet) return;
+    if (this.bars) this.bars.log(line + '\n');
+    else this.options.stderr.write(line + '\n');
+  }
+
+  /** One JSON object per line on stdout, with --json. */
+  json(event: JsonEvent): void {
+    if (this.options.json) this.options.stdout.write(JSON.stringify(event) + '\n');
+  }
+
+  // Loading -------------------------------------------------------------------------------------------------
+
+  loadStarted(name: string, totalBytes: number | undefined): void {
+    if (this.mode !== 'bar' || totalBytes === undefined || totalBytes < 4e6) return;
+    this.startBar(
+      `loading ${name} {bar} {percentage}% | {rows} rows | {speed}`,
+      totalBytes,
+    );
+  }
+
+  loadProgress(progress: LoadProgress, startedAt: number): void {
+    if (!this.bar) return;
+    const secondsSoFar = (performance.now() - startedAt) / 1000;
+    this.bar.update(progress.bytesRead, {
+      rows: progress.rows,
+      speed: `${megabytes(progress.bytesRead / Math.max(secondsSoFar, 1e-3))}/s`,
+    });
+  }
+
+  loadFinished(): void {
+    this.stopBar();
+  }
+
+  // Training ------------------------------------------------------------------------------------------------
+
+  trainingStarted(fullBatch: boolean, totalIterations: number, totalEpochs: number): void {
+    this.fullBatch = fullBatch;
+    if (this.mode !== 'bar') return;
+    const unit = fullBatch ? 'iteration {value}/{total}' : 'epoch {epoch}/{epochs}';
+    this.startBar(
+      `training {bar} ${unit} | loss {loss} | train {train} | held-out {heldOut} | {rate} rows/s | ETA {eta_formatted}`,
+      totalIterations,
+    );
+    this.bar?.update(0, { epoch: 0, epochs: totalEpochs, loss: '-', train: '-', heldOut: '-', rate: '-' });
+  }
+
+  step(progress: StepProgress): void {
+    if (!this.bar) return;
+    const now = performance.now();
+    if (now - this.lastDraw < 100 && progress.iteration < progress.totalIterations) return;
+    this.lastDraw = now;
+    const last = progress.last;
+    this.bar.update(progress.iteration, {
+      epoch: Math.min(progress.totalEpochs, Math.floor(progress.epoch) + 1),
+      epochs: progress.totalEpochs,
+      loss: last ? last.trainLoss.toFixed(4) : '-',
+      train: last ? percent(last.trainAccuracy) : '-',
+      heldOut: last?.heldOutAccuracy != null ? percent(last.heldOutAccuracy) : '-',
+      rate: Math.round(progress.rowsPerSecond).toLocaleString('en-US'),
+    });
+  }
+
+  report(report: TrainingReport): void {
+    this.json({ event: report.kind, ...report });
+    if (this.mode === 'none') return;
+    // Full batch: a line every --log-every iterations, as the seed printed. Mini-batch: a line per epoch, and
+    // per --log-every iterations only when that option was given.
+    const wanted = this.fullBatch || report.kind === 'epoch' || this.options.logEveryGiven;
+    if (wanted) this.info(this.formatReport(report));
+  }
+
+  formatReport(report: TrainingReport): string {
+    const { chalk } = this.options;
+    const where =
+      report.kind === 'epoch'
+        ? `epoch ${String(Math.round(report.epoch)).padStart(3)}`
+        : `iteration ${String(report.iteration).padStart(String(report.totalIterations).length)}/${report.totalIterations}`;
+    const heldOut =
+      report.heldOutAccuracy === null
+        ? ''
+        : `  held-out ${chalk.bold(percent(report.heldOutAccuracy))} (${report.heldOutRows} rows)`;
+    return (
+      `${chalk.cyan(where)}  loss ${report.trainLoss.toFixed(4)}  train ${percent(report.trainAccuracy)}` +
+      `${heldOut}  lr ${report.learningRate.toPrecision(3)}  ${chalk.dim(seconds(report.elapsedSeconds))}`
+    );
+  }
+
+  /** Stops any bar (restoring the cursor); safe to call twice. */
+  finish(): void {
+    this.stopBar();
+  }
+
+  private startBar(format: string, total: number): void {
+    this.stopBar();
+    this.bars = new cliProgress.MultiBar(
+      {
+        format,
+        stream: this.options.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+        stopOnComplete: false,
+        barsize: 24,
+        fps: 10,
+        etaBuffer: 50,
+        autopadding: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar = this.bars.create(total, 0, { rows: 0, speed: '-' });
+  }
+
+  private stopBar(): void {
+    if (this.bars) {
+      this.bars.stop();
+      this.bars = null;
+      this.bar = null;
+    }
+  }
+}
