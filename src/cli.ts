@@ -136,6 +136,17 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
   return program;
 }
 
+const systemCallVerbs: Readonly<Record<string, string>> = {
+  open: 'opening it',
+  read: 'reading it',
+  write: 'writing it',
+  rename: 'renaming it',
+  mkdir: 'creating it',
+  unlink: 'removing it',
+  scandir: 'listing it',
+  stat: 'looking at it',
+};
+
 /** Prints an error for people: one or a few lines, a stack trace only with DEBUG=digits. Returns the exit code. */
 export function printError(error: unknown, stderr: { write(text: string): unknown } = process.stderr): number {
   // A closed pipe on stdout (digits predict ... | head) is how such a run ends: quietly, and successfully.
@@ -150,7 +161,8 @@ export function printError(error: unknown, stderr: { write(text: string): unknow
   }
   if (isSystemError(error) && typeof error.path === 'string') {
     // A file-system error that escaped the place that should have explained it: still say what and where.
-    stderr.write(`${chalk.red('error:')} ${describeFileError(error, error.path, error.syscall ?? 'working')}\n`);
+    const doing = systemCallVerbs[error.syscall ?? ''] ?? 'working on it';
+    stderr.write(`${chalk.red('error:')} ${describeFileError(error, error.path, doing)}\n`);
     stderr.write(stack);
     return ExitCode.failure;
   }

@@ -26,6 +26,8 @@ export interface InputSource {
 }
 
 const gzipMagic = [0x1f, 0x8b];
+/** How much of the start of the input is looked at before deciding what it is. */
+const headBytes = 8192;
 
 /** Formats digits does not read, recognised by their first bytes, and what to say about each. */
 const foreignFormats: ReadonlyArray<{ magic: readonly number[]; what: string; advice: string }> = [
@@ -153,9 +155,14 @@ export function openInput(path: string, stdin: NodeJS.ReadableStream = process.s
         throw readError(error);
       }
     })();
-    const first = await hashed.next();
-    if (first.done) return;
-    const head = first.value;
+    // Decide what the content is from its first few kilobytes, however the stream happens to cut them up.
+    let head: Buffer<ArrayBufferLike> = Buffer.alloc(0);
+    while (head.length < headBytes) {
+      const next = await hashed.next();
+      if (next.done) break;
+      head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
+    }
+    if (head.length === 0) return;
     if (!startsWith(head, gzipMagic)) {
       checkLooksLikeText(name, head);
       yield head;
@@ -172,14 +179,23 @@ export function openInput(path: string, stdin: NodeJS.ReadableStream = process.s
     );
     feed.on('error', (error) => unzip.destroy(error));
     feed.pipe(unzip);
-    let checked = false;
+    let pending: Buffer<ArrayBufferLike> | null = Buffer.alloc(0);
     try {
       for await (const chunk of unzip as AsyncIterable<Buffer>) {
-        if (!checked) {
-          checkLooksLikeText(name, chunk, true);
-          checked = true;
+        if (pending === null) {
+          yield chunk;
+          continue;
         }
-        yield chunk;
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        if (pending.length >= headBytes) {
+          checkLooksLikeText(name, pending, true);
+          yield pending;
+          pending = null;
+        }
+      }
+      if (pending !== null && pending.length > 0) {
+        checkLooksLikeText(name, pending, true);
+        yield pending;
       }
     } catch (error) {
       if (error instanceof Error && 'code' in error && String(error.code).startsWith('Z_')) {

@@ -362,6 +362,13 @@ describe('awkward but valid CSV is read exactly as the plain file', () => {
     expect(data.source.path).toBe('-');
   });
 
+  it('recognises gzip on standard input even when it arrives a byte at a time', async () => {
+    const bytes = gzipSync(`\ufeff${plain}`);
+    const chunks = Array.from(bytes, (byte) => Buffer.from([byte]));
+    const data = await readDigitCsv('-', { labels: 'required', stdin: Readable.from(chunks) });
+    expect(Array.from(data.pixels)).toEqual(expectedPixels);
+  });
+
   it('ignores the label column of a file given to predict, even a bad label', async () => {
     const data = await readDigitCsv(fileWith(`${header}\n3,0,12,255,0\nx,1,2,3,4\n`), { labels: 'optional' });
     expect(data.labels).toBeNull();
