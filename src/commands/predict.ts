@@ -45,7 +45,7 @@ export async function runPredict(file: string, options: PredictOptions, context:
   if (options.out) {
     const outPath = resolve(context.cwd, options.out);
     ensureParentFolder(outPath);
-    writeFileAtomic(outPath, text);
+    writeFileAtomic(outPath, text, displayPath(outPath, context.cwd));
     reporter.info(
       `Wrote ${count(dataset.rows)} predictions to ${displayPath(outPath, context.cwd)} (read in ${seconds(loadSeconds)}).`,
     );

@@ -85,7 +85,7 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   const outPath = resolve(context.cwd, options.out);
   ensureParentFolder(outPath);
   // Find out now, not after hours of training, if the model cannot be written there.
-  checkWritable(outPath);
+  checkWritable(outPath, displayPath(outPath, context.cwd));
 
   const shown = displayPath(path, context.cwd);
   if (!file && !resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
@@ -122,7 +122,7 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
     },
   }).finally(() => reporter.finish());
 
-  saveModel(outPath, model);
+  saveModel(outPath, model, displayPath(outPath, context.cwd));
   const heldOut = model.training.heldOut;
   if (outcome.restoredBest) {
     reporter.info(

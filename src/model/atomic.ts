@@ -15,8 +15,11 @@ export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${counter}.tmp`);
 }
 
-/** Writes `content` to `path` atomically. Throws a DigitsError (exit 1) naming the path on failure. */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
+/**
+ * Writes `content` to `path` atomically. Throws a DigitsError (exit 1) on failure, naming the file as
+ * `shownAs` (the path as the user gave it; `path` by default).
+ */
+export function writeFileAtomic(path: string, content: string | Uint8Array, shownAs = path): void {
   removeStaleTemporaries(path);
   const temporary = temporaryPathFor(path);
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
@@ -32,7 +35,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
     unlinkQuietly(temporary);
-    if (isSystemError(error)) throw writeFailure(error, path, bytes.length);
+    if (isSystemError(error)) throw writeFailure(error, shownAs, bytes.length);
     throw error;
   }
   syncFolder(dirname(path));
@@ -42,15 +45,15 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
  * Fails now, the way the real write would, if a file cannot be created beside `path` (a read-only or
  * unwritable folder): a long run should learn this before it starts, not when it saves.
  */
-export function checkWritable(path: string): void {
+export function checkWritable(path: string, shownAs = path): void {
   if (isDirectory(path)) {
-    throw inputError(`cannot write ${path}: it is a directory`, [`Give a file name for the model, like ${join(path, 'model.json')}`]);
+    throw inputError(`cannot write ${shownAs}: it is a directory`, [`Give a file name for the model, like ${join(shownAs, 'model.json')}`]);
   }
   const temporary = temporaryPathFor(path);
   try {
     closeSync(openSync(temporary, 'wx', 0o644));
   } catch (error) {
-    if (isSystemError(error)) throw writeFailure(error, path);
+    if (isSystemError(error)) throw writeFailure(error, shownAs);
     throw error;
   }
   unlinkQuietly(temporary);

@@ -121,13 +121,16 @@ export function toJson(model: Model): ModelJson {
   };
 }
 
-/** Writes the model atomically; a failed write leaves any previous file as it was. */
-export function saveModel(path: string, model: Model): void {
+/**
+ * Writes the model atomically; a failed write leaves any previous file as it was. Messages name the file as
+ * `shownAs` (the path as the user gave it).
+ */
+export function saveModel(path: string, model: Model, shownAs = path): void {
   // A model with a NaN or an infinity in it is never written: JSON would turn it into null, and the file
   // would not load again.
   const bad = firstNonFinite(model.params.data);
   if (bad !== -1) {
-    throw failure(`not writing ${path}: weight ${bad} is ${model.params.data[bad]}, not a finite number`, [
+    throw failure(`not writing ${shownAs}: weight ${bad} is ${model.params.data[bad]}, not a finite number`, [
       'Training went wrong (try a lower --lr); any previous model file is unchanged.',
     ]);
   }
@@ -136,13 +139,13 @@ export function saveModel(path: string, model: Model): void {
     text = JSON.stringify(toJson(model)) + '\n';
   } catch (error) {
     if (error instanceof RangeError) {
-      throw failure(`not writing ${path}: the model is too large to write as JSON (${parameterCount(model.params.shape)} weights)`, [
+      throw failure(`not writing ${shownAs}: the model is too large to write as JSON (${parameterCount(model.params.shape)} weights)`, [
         'Use fewer --hidden units. Any previous model file is unchanged.',
       ]);
     }
     throw error;
   }
-  writeFileAtomic(path, text);
+  writeFileAtomic(path, text, shownAs);
 }
 
 function firstNonFinite(values: Float64Array): number {
