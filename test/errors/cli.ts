@@ -25,6 +25,8 @@ export interface CliOptions {
   readonly cwd?: string;
   readonly input?: string | Buffer;
   readonly env?: NodeJS.ProcessEnv;
+  /** Leave standard input open (a run reading `-` then waits for more). */
+  readonly keepStdinOpen?: boolean;
 }
 
 /** Environment for a predictable run: no colour, no debug output. */
@@ -43,7 +45,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Chi
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   if (options.input !== undefined) child.stdin!.end(options.input);
-  else child.stdin!.end();
+  else if (!options.keepStdinOpen) child.stdin!.end();
   return child;
 }
 
