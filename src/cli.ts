@@ -40,7 +40,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .version(toolVersion, '-V, --version', 'print the version')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('(see: digits --help)')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride();
 
