@@ -5,11 +5,11 @@
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { loadModel, type Model } from '../model/file.js';
+import { loadModel } from '../model/file.js';
 import { DigitsError, ExitCode, failure, inputError, isSystemError } from '../errors.js';
 import { Classifier } from '../serve/classifier.js';
 import { loadPageAssets } from '../serve/page.js';
-import { createDigitServer, type ModelSummary } from '../serve/server.js';
+import { createDigitServer, modelSummary } from '../serve/server.js';
 import { count, percent } from '../ui/format.js';
 import type { CommandContext } from './context.js';
 import { displayPath } from './paths.js';
@@ -18,22 +18,6 @@ export interface ServeOptions {
   model: string;
   port: number;
   host: string;
-}
-
-export function modelSummary(model: Model, path: string): ModelSummary {
-  const { shape } = model.params;
-  return {
-    path,
-    inputSize: shape.inputSize,
-    hiddenSize: shape.hiddenSize,
-    classCount: shape.classCount,
-    classes: model.classes,
-    heldOutAccuracy: model.training.heldOut?.accuracy ?? null,
-    heldOutRows: model.training.heldOut?.rows ?? 0,
-    trainingRows: model.data.rows - model.data.heldOutRows.length,
-    preset: model.training.config.preset,
-    createdAt: model.createdAt,
-  };
 }
 
 function listenError(error: unknown, host: string, port: number): DigitsError {

@@ -15,7 +15,13 @@ export interface Classification {
   readonly classes: number[];
 }
 
-export class Classifier {
+/** What the server needs: the image size and a classification of one image. */
+export interface PixelClassifier {
+  readonly inputSize: number;
+  classify(pixels: Uint8Array): Classification;
+}
+
+export class Classifier implements PixelClassifier {
   readonly model: Model;
   readonly inputSize: number;
   private readonly workspace: Workspace;

@@ -158,6 +158,7 @@ const modelOut = document.getElementById('model');
 const clearButton = document.getElementById('clear');
 const undoButton = document.getElementById('undo');
 const bars = Array.from(document.querySelectorAll('#bars li'));
+const resultCard = document.querySelector('.result-card');
 const padContext = pad.getContext('2d', { willReadFrequently: true });
 const seenContext = seen.getContext('2d');
 
@@ -173,6 +174,11 @@ let requestOut = false;
 let unsent = null;
 let shownFor = 0;
 let changes = 0;
+
+/** aria-busy while the prediction on show is not yet the drawing's: a frame or a request to come. */
+function markBusy() {
+  resultCard.setAttribute('aria-busy', String(frameRequested || requestOut || unsent !== null));
+}
 
 function resizePad() {
   const ratio = window.devicePixelRatio || 1;
@@ -287,6 +293,7 @@ async function classify(pixels, change) {
       unsent = null;
       classify(next.pixels, next.change);
     }
+    markBusy();
   }
 }
 
@@ -303,10 +310,11 @@ function update() {
     unsent = null;
     shownFor = changes;
     showEmpty();
-    return;
+  } else {
+    showImage(pixels);
+    classify(pixels, changes);
   }
-  showImage(pixels);
-  classify(pixels, changes);
+  markBusy();
 }
 
 function changed() {
@@ -315,6 +323,7 @@ function changed() {
     frameRequested = true;
     requestAnimationFrame(update);
   }
+  markBusy();
 }
 
 function clearPad() {

@@ -4,7 +4,8 @@
  * nothing a client sends can stop the server.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Classifier } from './classifier.js';
+import type { Model } from '../model/file.js';
+import type { PixelClassifier } from './classifier.js';
 import type { PageAssets } from './page.js';
 import { isJsonContentType, parseJson, pixelsFromJson, readBody, RequestError } from './request.js';
 
@@ -22,8 +23,25 @@ export interface ModelSummary {
   readonly createdAt: string;
 }
 
+/** The summary of `model`, read from `path` (as shown to the user). */
+export function modelSummary(model: Model, path: string): ModelSummary {
+  const { shape } = model.params;
+  return {
+    path,
+    inputSize: shape.inputSize,
+    hiddenSize: shape.hiddenSize,
+    classCount: shape.classCount,
+    classes: model.classes,
+    heldOutAccuracy: model.training.heldOut?.accuracy ?? null,
+    heldOutRows: model.training.heldOut?.rows ?? 0,
+    trainingRows: model.data.rows - model.data.heldOutRows.length,
+    preset: model.training.config.preset,
+    createdAt: model.createdAt,
+  };
+}
+
 export interface DigitServerOptions {
-  readonly classifier: Classifier;
+  readonly classifier: PixelClassifier;
   readonly summary: ModelSummary;
   readonly assets: PageAssets;
   /** Told of a failure that is the server's fault (a 500), for the command to show; requests never are. */
