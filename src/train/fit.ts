@@ -65,7 +65,10 @@ export async function fitModel(dataset: Dataset, config: TrainConfig, options: F
     params = createParameters(shape, resumeFrom.params.data.slice());
     resume = {
       iteration: resumeFrom.training.iterations,
-      optimizer: resumeFrom.optimizer,
+      // A copy: the run updates its optimiser state in place, and the loaded model stays as it was read.
+      optimizer: resumeFrom.optimizer
+        ? { ...resumeFrom.optimizer, first: resumeFrom.optimizer.first.slice(), second: resumeFrom.optimizer.second.slice() }
+        : null,
       history: resumeFrom.history,
       elapsedSeconds: resumeFrom.training.elapsedSeconds,
     };
