@@ -46,7 +46,7 @@ export const pageHtml = `<!doctype html>
       </div>
       <div class="buttons">
         <button id="clear" type="button" title="Clear the drawing (Esc or Delete)">Clear <kbd>Esc</kbd></button>
-        <button id="undo" type="button" title="Take back the last stroke (Ctrl+Z or U)">Undo <kbd>Ctrl+Z</kbd></button>
+        <button id="undo" type="button" title="Take back the last stroke (Ctrl+Z, U or Backspace)">Undo <kbd>Ctrl+Z</kbd></button>
       </div>
     </section>
     <section class="card result-card" aria-label="What the model reads">
@@ -190,9 +190,13 @@ function resizePad() {
   }
 }
 
+/** Where a pointer is, as fractions of the drawing surface (inside the pad's border). */
 function pointOf(event) {
   const box = pad.getBoundingClientRect();
-  return [(event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height];
+  return [
+    (event.clientX - box.left - pad.clientLeft) / pad.clientWidth,
+    (event.clientY - box.top - pad.clientTop) / pad.clientHeight,
+  ];
 }
 
 function drawStrokes() {
@@ -364,10 +368,10 @@ undoButton.addEventListener('click', undoStroke);
 document.addEventListener('keydown', (event) => {
   if (event.altKey || event.defaultPrevented) return;
   const command = event.ctrlKey || event.metaKey;
-  if (!command && (event.key === 'Escape' || event.key === 'Delete' || event.key === 'Backspace')) {
+  if (!command && (event.key === 'Escape' || event.key === 'Delete')) {
     event.preventDefault();
     clearPad();
-  } else if ((command && event.key.toLowerCase() === 'z') || (!command && event.key.toLowerCase() === 'u')) {
+  } else if ((command && event.key.toLowerCase() === 'z') || (!command && (event.key.toLowerCase() === 'u' || event.key === 'Backspace'))) {
     event.preventDefault();
     undoStroke();
   }

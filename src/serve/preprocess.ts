@@ -53,6 +53,9 @@ export function inkExtent(image: InkImage): InkExtent | null {
   let mass = 0;
   let sumX = 0;
   let sumY = 0;
+  // Rows with any ink, so that the second pass (the box above the threshold) looks only there.
+  let firstRow = height;
+  let lastRow = -1;
   for (let y = 0; y < height; y++) {
     let rowMass = 0;
     for (let x = 0; x < width; x++) {
@@ -61,6 +64,10 @@ export function inkExtent(image: InkImage): InkExtent | null {
       rowMass += v;
       sumX += v * (x + 0.5);
       if (v > darkest) darkest = v;
+    }
+    if (rowMass > 0) {
+      if (y < firstRow) firstRow = y;
+      lastRow = y;
     }
     mass += rowMass;
     sumY += rowMass * (y + 0.5);
@@ -71,7 +78,7 @@ export function inkExtent(image: InkImage): InkExtent | null {
   let top = height;
   let right = 0;
   let bottom = 0;
-  for (let y = 0; y < height; y++) {
+  for (let y = firstRow; y <= lastRow; y++) {
     for (let x = 0; x < width; x++) {
       if (ink[y * width + x]! < threshold) continue;
       if (x < left) left = x;

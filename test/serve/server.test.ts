@@ -13,7 +13,7 @@ import { predictRows } from '../../src/model/inference.js';
 import { Classifier, type PixelClassifier } from '../../src/serve/classifier.js';
 import { pageCss, pageHtml, pageScript, type PageAssets } from '../../src/serve/page.js';
 import { maxBodyBytes } from '../../src/serve/request.js';
-import { createDigitServer, modelSummary } from '../../src/serve/server.js';
+import { createDigitServer, modelSummary, type ModelSummary } from '../../src/serve/server.js';
 import { readSample, sampleTestFile, trainSampleModel } from './sample-model.js';
 
 const assets: PageAssets = { html: pageHtml, css: pageCss, app: pageScript, preprocess: 'export const stand_in = 1;\n' };
@@ -114,7 +114,7 @@ describe('the page', () => {
   });
 
   test('GET /api/model describes the model for the page', async () => {
-    const summary = await (await fetch(base + '/api/model')).json();
+    const summary = (await (await fetch(base + '/api/model')).json()) as ModelSummary;
     expect(summary).toMatchObject({
       path: 'models/sample.json',
       inputSize: 784,
