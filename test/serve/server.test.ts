@@ -217,17 +217,22 @@ describe('requests that are not for the server', () => {
     }
   });
 
-  test('malformed HTTP gets 400 and the connection is closed', async () => {
-    const answer = await new Promise<string>((done, fail) => {
+  function rawRequest(text: string): Promise<string> {
+    return new Promise<string>((done, fail) => {
       const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
-      let text = '';
+      let answer = '';
       socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (text += chunk));
-      socket.on('end', () => done(text));
+      socket.on('data', (chunk: string) => (answer += chunk));
+      socket.on('end', () => done(answer));
       socket.on('error', fail);
-      socket.write('THIS IS NOT HTTP\r\n\r\n');
+      socket.write(text);
     });
-    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  }
+
+  test('malformed HTTP gets 400, oversized headers 431, and the connection is closed', async () => {
+    expect(await rawRequest('THIS IS NOT HTTP\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    const huge = `GET / HTTP/1.1\r\nhost: localhost\r\nx-padding: ${'x'.repeat(100_000)}\r\n\r\n`;
+    expect(await rawRequest(huge)).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
   });
 
   test('after all of the above the server still answers, and nothing was its own fault', async () => {
