@@ -9,6 +9,7 @@ import type { CommandContext, StopFlag } from './commands/context.js';
 import { batchSize, hiddenUnits, holdout, nonNegativeNumber, positiveInt, positiveNumber, seed } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
 import { presetNames } from './train/presets.js';
+import { defaultHost, defaultPort, portNumber } from './serve/options.js';
 import { toolVersion } from './version.js';
 
 const debug = (process.env.DEBUG ?? '').split(',').some((name) => name.trim() === 'digits' || name.trim() === '*');
@@ -129,6 +130,27 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .action(async (file: string | undefined, options) => {
       const { runEval } = await import('./commands/eval.js');
       setExitCode(await runEval(file, options, context(program, stop)));
+    });
+
+  program
+    .command('serve')
+    .summary('a local web page: draw a digit and watch the model read it')
+    .description(
+      'Serve a page where you draw a digit with mouse, pen or finger and see, as you draw, the 28x28 image the\n' +
+        'model reads (MNIST-style preprocessing), its prediction and the ten probabilities. Works offline.',
+    )
+    .option('--model <path>', 'model file', defaultModelPath)
+    .option('--port <n>', 'port to listen on; 0 for any free port', portNumber, defaultPort)
+    .option('--host <address>', 'address to listen on; the default lets only this machine in', defaultHost)
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  digits serve                                   # http://127.0.0.1:8080/ with models/model.json\n' +
+        '  digits serve --model models/final.json --port 3000\n',
+    )
+    .action(async (options) => {
+      const { runServe } = await import('./commands/serve.js');
+      setExitCode(await runServe(options, context(program, stop)));
     });
 
   // A usage error ends with where to read more about that command.

@@ -14,10 +14,12 @@ export interface Split {
 
 /**
  * How many rows to hold out: a count (integer >= 1), or a fraction of the file (0 < x < 1). `0` holds out
- * nothing. A count that leaves no row to train on is an error (it used to be cut down silently).
+ * nothing. A fraction always leaves at least one training row; a count that leaves none is an error rather
+ * than being cut down silently to a one-row training set.
  */
 export function heldOutCount(holdout: number, rows: number): number {
-  const count = holdout > 0 && holdout < 1 ? Math.round(holdout * rows) : Math.floor(holdout);
+  const fraction = holdout > 0 && holdout < 1;
+  const count = fraction ? Math.min(Math.round(holdout * rows), rows - 1) : Math.floor(holdout);
   if (count >= rows) {
     throw inputError(`--holdout ${holdout} would hold out ${count} rows, but the file has only ${rows}, leaving none to train on`, [
       'Hold out fewer rows (a count, or a fraction like 0.1), or none with --holdout 0.',

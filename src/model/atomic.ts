@@ -7,12 +7,12 @@ import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unli
 import { basename, dirname, join } from 'node:path';
 import { failure, fileProblem, inputError, isSystemError } from '../errors.js';
 
-let counter = 0;
-
-/** The temporary name used while writing `path`: hidden, in the same folder, unique to this process. */
+/**
+ * The temporary name used while writing `path`: hidden, in the same folder, unique to this process (whose
+ * writes are synchronous, so one at a time). Opening it with 'wx' refuses to reuse a name that exists.
+ */
 export function temporaryPathFor(path: string): string {
-  counter++;
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${counter}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
 }
 
 /**

@@ -57,7 +57,7 @@ const binaryBytes = Buffer.from(Array.from({ length: 2048 }, (_, k) => (k * 151 
 const validGzip = gzipSync(`${header}\n1,0,0,0,0\n2,3,4,5,6\n`.repeat(200));
 const truncatedGzip = validGzip.subarray(0, Math.floor(validGzip.length / 2));
 const corruptedGzip = Buffer.from(validGzip);
-corruptedGzip[20] ^= 0xff;
+corruptedGzip[20] = corruptedGzip[20]! ^ 0xff;
 
 const badCases: readonly BadCase[] = [
   {
