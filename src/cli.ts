@@ -6,10 +6,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { DigitsError, ExitCode } from './errors.js';
 import { stderrChalk } from './ui/color.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
-import { batchSize, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './commands/options.js';
+import { batchSize, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
 import { presetNames } from './train/presets.js';
 import { toolVersion } from './version.js';
+import { examples, presetTable } from './ui/help.js';
 
 const debug = (process.env.DEBUG ?? '').split(',').some((name) => name.trim() === 'digits' || name.trim() === '*');
 
@@ -42,7 +43,17 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      examples([
+        ['digits train', 'train on the bundled sample of real Kaggle rows'],
+        ['digits eval', 'score it: accuracy, confusion matrix, worst mistakes drawn'],
+        ['digits predict test.csv > submission.csv', 'a Kaggle submission'],
+        ['digits show test.csv --rows 1-4 --model models/model.json', 'look at digits and what the model reads'],
+        ['digits info', 'what the model file holds'],
+      ]) + '\nRun "digits <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n',
+    );
 
   program
     .command('train')
@@ -53,6 +64,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     )
     .argument('[file]', 'labelled CSV (default: the bundled sample, data/sample/train.csv.gz)')
     .option('--out <path>', 'where the model is written (atomically)', defaultModelPath)
+    .option('--plot <file.svg>', 'also draw the learning curves (loss and accuracy per epoch) into an SVG file')
     .addOption(new Option('--preset <name>', 'seed (the original numpy run), default, or best').choices(presetNames).default('default'))
     .option('--hidden <n>', "hidden units (preset's)", positiveInt)
     .option('--epochs <n>', "passes over the training rows (preset's)", positiveInt)
@@ -75,11 +87,14 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addOption(maxErrorsOption())
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  digits train                                   # the bundled sample, to see it work\n' +
-        '  digits train train.csv                         # the default preset on Kaggle\'s train.csv\n' +
-        '  digits train train.csv --preset seed           # the original numpy run, for comparison\n' +
-        '  digits train train.csv --holdout 0 --out models/final.json   # train on every row for a submission\n',
+      presetTable() +
+        examples([
+          ['digits train', 'the bundled sample, to see it work'],
+          ['digits train train.csv --plot curve.svg', "the default preset on Kaggle's train.csv, with learning curves"],
+          ['digits train train.csv --preset seed', 'the original numpy run, for comparison'],
+          ['digits train train.csv --holdout 0 --out models/final.json', 'train on every row for a submission'],
+          ['digits train train.csv --json > run.jsonl', 'JSON lines per report (schema: docs/json.md)'],
+        ]),
     )
     .action(async (file: string | undefined, options) => {
       const { runTrain } = await import('./commands/train.js');
@@ -98,9 +113,11 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addOption(maxErrorsOption())
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  digits predict test.csv > submission.csv\n' +
-        '  digits predict test.csv.gz --model models/final.json --out submission.csv\n',
+      examples([
+        ['digits predict test.csv > submission.csv', 'the submission on stdout'],
+        ['digits predict test.csv.gz --model models/final.json --out submission.csv', 'written atomically'],
+        ['zcat test.csv.gz | digits predict - | head', 'from stdin; stops quietly when head has enough'],
+      ]),
     )
     .action(async (file: string, options) => {
       const { runPredict } = await import('./commands/predict.js');
@@ -117,18 +134,92 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .argument('[file]', 'labelled CSV (default: the held-out rows of the training file)')
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--json', 'one JSON object on stdout', false)
+    .option('--mistakes <n>', 'worst mistakes to draw (default: as many as fit across the terminal); 0 for none', nonNegativeInt)
     .option('--quiet', 'only errors', false)
     .addOption(progressOption())
     .addOption(maxErrorsOption())
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  digits eval                          # held-out rows of the training file\n' +
-        '  digits eval labelled.csv --json      # a labelled file, as JSON\n',
+      examples([
+        ['digits eval', 'the held-out rows of the training file'],
+        ['digits eval labelled.csv --mistakes 12', 'a labelled file, drawing the 12 worst mistakes'],
+        ['digits eval --json | jq .accuracy', 'one JSON object on stdout (schema: docs/json.md)'],
+      ]),
     )
     .action(async (file: string | undefined, options) => {
       const { runEval } = await import('./commands/eval.js');
       setExitCode(await runEval(file, options, context(program, stop)));
+    });
+
+  program
+    .command('show')
+    .summary('draw digits from a CSV in the terminal, with a model\'s predictions')
+    .description(
+      'Draw rows of a CSV as pictures in the terminal (28x28 pixels in 14 lines of half blocks) with their labels;\n' +
+        'with --model, the prediction and the three most probable digits beside each.',
+    )
+    .argument('<file>', 'CSV of images, labelled or not; - for stdin')
+    .option('--rows <list>', 'data rows to draw, 1 being the first after the header: 1,2,5 or 10-15 (default: 1-6)', rowList)
+    .option('--model <path>', 'also show what this model predicts')
+    .option('--json', 'one JSON object on stdout: labels, predictions, probabilities', false)
+    .option('--quiet', 'only errors', false)
+    .addOption(progressOption())
+    .addOption(maxErrorsOption())
+    .addHelpText(
+      'after',
+      examples([
+        ['digits show train.csv', 'the first six digits and their labels'],
+        ['digits show test.csv --rows 1-4 --model models/model.json', "what the model reads, with its top 3"],
+        ['digits show train.csv --rows 1013 --model models/model.json', 'look at a mistake that eval listed'],
+      ]),
+    )
+    .action(async (file: string, options) => {
+      const { runShow } = await import('./commands/show.js');
+      setExitCode(await runShow(file, options, context(program, stop)));
+    });
+
+  program
+    .command('plot')
+    .summary('draw a model\'s learning curves (loss and accuracy) as SVG')
+    .description(
+      'Write the learning curves kept in a model file (loss and accuracy, training and held-out, per epoch or per\n' +
+        'report for full-batch runs) to an SVG file, written atomically.',
+    )
+    .argument('[model]', `model file (default: ${defaultModelPath})`)
+    .argument('[out]', 'SVG file to write (default: the model\'s path with .svg)')
+    .option('--quiet', 'only errors', false)
+    .addHelpText(
+      'after',
+      examples([
+        ['digits plot', `${defaultModelPath} -> models/model.svg`],
+        ['digits plot models/final.json curve.svg', 'a named model and picture'],
+        ['rsvg-convert curve.svg -o curve.png', 'a PNG, if you need one (Debian: librsvg2-bin)'],
+      ]),
+    )
+    .action(async (model: string | undefined, out: string | undefined, options) => {
+      const { runPlot } = await import('./commands/plot.js');
+      setExitCode(await runPlot(model, out, options, context(program, stop)));
+    });
+
+  program
+    .command('info')
+    .summary('what a model file holds: network, hyperparameters, data, metrics')
+    .description(
+      'Print a model\'s architecture and parameter count, preset and hyperparameters, training data (path, rows,\n' +
+        'SHA-256), final metrics, and the digits version and date that wrote it.',
+    )
+    .argument('[model]', `model file (default: ${defaultModelPath})`)
+    .option('--json', 'one JSON object on stdout', false)
+    .addHelpText(
+      'after',
+      examples([
+        ['digits info', `about ${defaultModelPath}`],
+        ['digits info models/final.json --json | jq .metrics', 'as data (schema: docs/json.md)'],
+      ]),
+    )
+    .action(async (model: string | undefined, options) => {
+      const { runInfo } = await import('./commands/info.js');
+      setExitCode(await runInfo(model ?? defaultModelPath, options, context(program, stop)));
     });
 
   return program;
