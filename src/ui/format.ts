@@ -18,7 +18,10 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** Pads each column of `rows` to its widest cell; numbers-looking cells are right-aligned unless `align` is left. */
+/**
+ * Pads each column of `rows` to its widest cell. With `numbers-right`, a column whose cells below the first row
+ * all look like numbers is right-aligned, its heading too; `left` aligns everything left.
+ */
 export function table(
   rows: string[][],
   visibleLength: (s: string) => number = (s) => s.length,
@@ -26,12 +29,15 @@ export function table(
 ): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, c) => (widths[c] = Math.max(widths[c] ?? 0, visibleLength(cell))));
+  const isNumber = (cell: string): boolean => /^[\d.,%+-]+$/.test(cell.replace(/\x1b\[[0-9;]*m/g, ''));
+  const rightAligned = widths.map(
+    (_, c) => align === 'numbers-right' && rows.length > 1 && rows.slice(1).every((row) => row[c] === undefined || isNumber(row[c]!)),
+  );
   return rows.map((row) =>
     row
       .map((cell, c) => {
         const pad = ' '.repeat(widths[c]! - visibleLength(cell));
-        const numeric = align === 'numbers-right' && /^[\d.,%+-]+$/.test(cell.replace(/\x1b\[[0-9;]*m/g, ''));
-        return numeric ? pad + cell : cell + pad;
+        return rightAligned[c] ? pad + cell : cell + pad;
       })
       .join('  ')
       .trimEnd(),

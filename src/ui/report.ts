@@ -147,17 +147,17 @@ export function confusionHeatMap(confusion: readonly (readonly number[])[], chal
   const K = confusion.length;
   const width = Math.max(3, ...confusion.flat().map((n) => String(n).length));
   const cell = (text: string): string => ' ' + text.padStart(width) + ' ';
-  // Each row starts "  true 5": the header's column numbers start under the first cell.
+  // Each row starts "  true 5 ": the header's column numbers start over the first cell.
   const labelWidth = String(K - 1).length;
   const totals = confusion.map((row) => count(row.reduce((a, b) => a + b, 0)));
   const totalWidth = Math.max(4, ...totals.map((t) => t.length));
   const lines = [
-    ' '.repeat(7 + labelWidth) + chalk.dim(Array.from({ length: K }, (_, c) => cell(String(c))).join('') + '  ' + 'rows'.padStart(totalWidth)),
+    ' '.repeat(8 + labelWidth) + chalk.dim(Array.from({ length: K }, (_, c) => cell(String(c))).join('') + '  ' + 'rows'.padStart(totalWidth)),
   ];
   confusion.forEach((row, truth) => {
     const total = row.reduce((a, b) => a + b, 0);
     const cells = row.map((n, predicted) => heatCell(cell(n === 0 ? '·' : String(n)), n, total, predicted === truth, chalk));
-    lines.push(`  ${chalk.dim('true')} ${String(truth).padStart(labelWidth)}` + cells.join('') + chalk.dim('  ' + totals[truth]!.padStart(totalWidth)));
+    lines.push(`  ${chalk.dim('true')} ${String(truth).padStart(labelWidth)} ` + cells.join('') + chalk.dim('  ' + totals[truth]!.padStart(totalWidth)));
   });
   return lines;
 }

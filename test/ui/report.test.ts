@@ -64,7 +64,7 @@ describe('formatEvalReport', () => {
     const text = formatEvalReport(scores, 'test.csv', plain).join('\n');
     expect(text).toContain('Accuracy 70.00% ± 14.49% (7 of 10 rows correct) on test.csv');
     expect(text).toContain('Confusion matrix');
-    expect(text).toMatch(/^ {2}digit {2}precision {2}recall {2}f1 +rows$/m);
+    expect(text).toMatch(/^ {2}digit {2}precision {2}recall +f1 +rows$/m);
     expect(text).toMatch(/^ {2}1 read as 2 {2}1 time {2}\(33\.3% of the 1s\)$/m);
     expect(text).not.toContain('Worst mistakes');
     expect(text).not.toContain('\x1b');
