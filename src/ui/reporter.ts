@@ -132,7 +132,7 @@ export class Reporter {
     const heldOut =
       report.heldOutAccuracy === null
         ? ''
-        : `  held-out ${chalk.bold(percent(report.heldOutAccuracy))} (${count(report.heldOutRows)} rows)`;
+        : `  held-out ${chalk.bold(percent(report.heldOutAccuracy))} (${report.heldOutRows} rows)`;
     return (
       `${chalk.cyan(where)}  loss ${report.trainLoss.toFixed(4)}  train ${percent(report.trainAccuracy)}` +
       `${heldOut}  lr ${report.learningRate.toPrecision(3)}  ${chalk.dim(seconds(report.elapsedSeconds))}`

@@ -57,7 +57,7 @@ describe('Reporter in a log (stderr not a terminal)', () => {
     r.report(report('iteration', 10, null));
     r.report(report('epoch', 50, 0.95));
     r.finish();
-    expect(stderr.text).toBe('epoch   1  loss 0.2500  train 90.00%  held-out 95.00% (4,200 rows)  lr 0.0500  1.5 s\n');
+    expect(stderr.text).toBe('epoch   1  loss 0.2500  train 90.00%  held-out 95.00% (4200 rows)  lr 0.0500  1.5 s\n');
     expect(stdout.text).toBe('');
   });
 
