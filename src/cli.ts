@@ -59,7 +59,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .command('train')
     .summary('train a model and save it as JSON')
     .description(
-      'Train the 784-hidden-10 network on a labelled CSV (plain, gzip or - for stdin) and save the model.\n' +
+      'Train the 784-hidden-10 network on a labelled CSV (plain, gzip or - for stdin) and save the model. ' +
         'With no file, trains on the bundled sample of real Kaggle rows.',
     )
     .argument('[file]', 'labelled CSV (default: the bundled sample, data/sample/train.csv.gz)')
@@ -128,13 +128,13 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .command('eval')
     .summary('score a model: accuracy, confusion matrix, per-digit precision/recall/F1')
     .description(
-      'Score a model on a labelled CSV, or, with no file, on the held-out rows recorded in the model\n' +
+      'Score a model on a labelled CSV, or, with no file, on the held-out rows recorded in the model ' +
         '(re-reading the training file, which must not have changed).',
     )
     .argument('[file]', 'labelled CSV (default: the held-out rows of the training file)')
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--json', 'one JSON object on stdout', false)
-    .option('--mistakes <n>', 'worst mistakes to draw (default: as many as fit across the terminal); 0 for none', nonNegativeInt)
+    .option('--mistakes <n>', 'worst mistakes to draw, 0 for none (default: as many as fit across the terminal)', nonNegativeInt)
     .option('--quiet', 'only errors', false)
     .addOption(progressOption())
     .addOption(maxErrorsOption())
@@ -155,7 +155,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .command('show')
     .summary('draw digits from a CSV in the terminal, with a model\'s predictions')
     .description(
-      'Draw rows of a CSV as pictures in the terminal (28x28 pixels in 14 lines of half blocks) with their labels;\n' +
+      'Draw rows of a CSV as pictures in the terminal (28x28 pixels in 14 lines of half blocks) with their labels; ' +
         'with --model, the prediction and the three most probable digits beside each.',
     )
     .argument('<file>', 'CSV of images, labelled or not; - for stdin')
@@ -182,7 +182,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .command('plot')
     .summary('draw a model\'s learning curves (loss and accuracy) as SVG')
     .description(
-      'Write the learning curves kept in a model file (loss and accuracy, training and held-out, per epoch or per\n' +
+      'Write the learning curves kept in a model file (loss and accuracy, training and held-out, per epoch or per ' +
         'report for full-batch runs) to an SVG file, written atomically.',
     )
     .argument('[model]', `model file (default: ${defaultModelPath})`)
@@ -205,7 +205,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .command('info')
     .summary('what a model file holds: network, hyperparameters, data, metrics')
     .description(
-      'Print a model\'s architecture and parameter count, preset and hyperparameters, training data (path, rows,\n' +
+      'Print a model\'s architecture and parameter count, preset and hyperparameters, training data (path, rows, ' +
         'SHA-256), final metrics, and the digits version and date that wrote it.',
     )
     .argument('[model]', `model file (default: ${defaultModelPath})`)
