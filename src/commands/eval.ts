@@ -19,6 +19,11 @@ export interface EvalOptions {
   mistakes?: number;
 }
 
+/** A word as a POSIX shell reads it: as it is when it is plain, else in single quotes. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 export async function runEval(file: string | undefined, options: EvalOptions, context: CommandContext): Promise<number> {
   const reporter = new Reporter({
     progress: options.progress,
@@ -64,9 +69,14 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
     const width = outputWidth(context.stderr);
     const side = imageSide(dataset.features);
     const drawn = side === null ? 0 : (options.mistakes ?? mistakesForWidth(width, side));
+    const shown = mistakes.slice(0, drawn);
+    const showCommand =
+      target.path === '-' || shown.length === 0
+        ? undefined
+        : `digits show ${shellWord(displayPath(target.path, context.cwd))} --rows ${shown.map((m) => m.row).join(',')} --model ${shellWord(options.model)}`;
     const lines = formatEvalReport(scores, what, context.chalk, {
       width,
-      pictures: { pixels: dataset.pixels, features: dataset.features, mistakes: mistakes.slice(0, drawn) },
+      pictures: { pixels: dataset.pixels, features: dataset.features, mistakes: shown, ...(showCommand ? { showCommand } : {}) },
     });
     context.stderr.write(lines.join('\n') + '\n');
   }

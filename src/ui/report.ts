@@ -73,6 +73,8 @@ export interface ReportPictures {
   readonly features: number;
   /** Mistakes to draw (already chosen). */
   readonly mistakes: readonly Mistake[];
+  /** A `digits show` command that looks closer at them, printed under the pictures. */
+  readonly showCommand?: string;
 }
 
 export interface EvalReportOptions {
@@ -117,10 +119,14 @@ export function formatEvalReport(scores: Scores, what: string, chalk: ChalkInsta
   if (pictures && pictures.mistakes.length > 0) {
     const side = Math.round(Math.sqrt(pictures.features));
     lines.push('');
-    lines.push(chalk.bold('Worst mistakes') + chalk.dim(' (most confident wrong predictions; see one with digits show <file> --rows N)'));
+    lines.push(chalk.bold('Worst mistakes') + chalk.dim(' (the most confident wrong predictions)'));
     lines.push('');
     const tiles = pictures.mistakes.map((m) => mistakeTile(m, pictures, side, chalk));
     lines.push(...layoutTiles(tiles, options.width));
+    if (pictures.showCommand) {
+      lines.push('');
+      lines.push(chalk.dim('Look closer: ') + pictures.showCommand);
+    }
   }
   return lines;
 }

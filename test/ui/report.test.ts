@@ -100,10 +100,12 @@ describe('formatEvalReport', () => {
       { row: 2, label: 7, predicted: 1, confidence: 0.973, labelProbability: 0.01 },
       { row: 1, label: 3, predicted: 8, confidence: 0.5, labelProbability: 0.4 },
     ];
-    const lines = formatEvalReport(scores, 'test.csv', plain, { width: 80, pictures: { pixels, features, mistakes } });
+    const showCommand = 'digits show test.csv --rows 2,1';
+    const lines = formatEvalReport(scores, 'test.csv', plain, { width: 80, pictures: { pixels, features, mistakes, showCommand } });
     const start = lines.findIndex((l) => l.startsWith('Worst mistakes'));
     expect(start).toBeGreaterThan(0);
-    const pictures = lines.slice(start + 2);
+    expect(lines.slice(-2)).toEqual(['', 'Look closer: digits show test.csv --rows 2,1']);
+    const pictures = lines.slice(start + 2, -2);
     expect(pictures).toHaveLength(16); // 14 picture lines, two caption lines, both tiles on one row
     expect(pictures[0]).toBe('█'.repeat(28));
     expect(pictures[14]).toMatch(/^row 2 +row 1$/);
@@ -114,5 +116,17 @@ describe('formatEvalReport', () => {
     expect(mistakesForWidth(40)).toBe(2);
     expect(mistakesForWidth(120)).toBe(3);
     expect(mistakesForWidth(1000)).toBe(8);
+  });
+});
+
+describe('shellWord', () => {
+  it('leaves plain paths alone and single-quotes the rest so a shell reads them back unchanged', async () => {
+    const { shellWord } = await import('../../src/commands/eval.js');
+    const { spawnSync } = await import('node:child_process');
+    expect(shellWord('data/train.csv.gz')).toBe('data/train.csv.gz');
+    for (const word of ["it's here", 'a b', '$HOME', 'x;y', '']) {
+      const echoed = spawnSync('sh', ['-c', `printf %s ${shellWord(word)}`], { encoding: 'utf8' }).stdout;
+      expect(echoed).toBe(word);
+    }
   });
 });
