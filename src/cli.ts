@@ -76,7 +76,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--weight-decay <x>', "decoupled L2 weight decay (preset's)", nonNegativeNumber)
     .option('--holdout <n>', "rows held out: a count or a fraction; 0 for none (preset's)", holdout)
     .option('--patience <n>', 'stop after n epochs without a better held-out accuracy, keeping the best weights', positiveInt)
-    .option('--no-augment', "turn off the best preset's image augmentation")
+    .option('--no-augment', 'turn off the image augmentation of the default and best presets')
     .option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)')
     .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', nonNegativeInt)
     .option('--log-every <n>', 'report every n iterations (default 10)', positiveInt)

@@ -20,7 +20,8 @@ export function defaultPlotPath(modelPath: string): string {
 /** Writes the model's learning curves to `path` (atomically); returns how many reports were drawn. */
 export function writeLearningCurve(model: Model, path: string): number {
   ensureParentFolder(path);
-  writeFileAtomic(path, learningCurveSvg(model.history, { title: networkTitle(model), subtitle: runSummary(model) }));
+  const labels = { title: networkTitle(model), subtitle: runSummary(model), augmented: model.training.config.augment !== null };
+  writeFileAtomic(path, learningCurveSvg(model.history, labels));
   return model.history.length;
 }
 

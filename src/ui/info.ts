@@ -120,7 +120,7 @@ export function runSummary(model: Model): string {
   const heldOut = model.training.heldOut;
   const parts = [
     `${file}, ${count(model.data.rows - model.data.heldOutRows.length)} training rows`,
-    `${schedule(config, model.training.epochs, model.training.iterations)}`,
+    schedule(config, model.training.epochs, model.training.iterations) + (config.augment ? ', augmented' : ''),
     `${config.optimizer}, lr ${config.learningRate} ${config.schedule}`,
     heldOut ? `held-out ${percent(heldOut.accuracy)} on ${count(heldOut.rows)} rows` : 'no held-out rows',
   ];

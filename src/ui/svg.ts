@@ -11,6 +11,8 @@ export interface CurveLabels {
   readonly title: string;
   /** Second line, grey: how it was trained. */
   readonly subtitle?: string;
+  /** True when training images were augmented: the training figures are then measured on altered images. */
+  readonly augmented?: boolean;
 }
 
 interface Series {
@@ -122,9 +124,10 @@ export function learningCurveSvg(history: readonly TrainingReport[], labels: Cur
   parts.push(
     panel(right, 'Accuracy', accTitle, accuracy, [0, xMax], xName, accTicks, (v, step) => tickLabel(v, step, '%'), byEpoch),
   );
-  const note = byEpoch
-    ? 'train: mean over each epoch\u2019s steps; held-out: measured at the end of each epoch'
-    : 'train: mean over the steps since the previous report; held-out: measured at each report';
+  const trainNote = byEpoch ? 'mean over each epoch\u2019s steps' : 'mean over the steps since the previous report';
+  const note =
+    `train: ${trainNote}${labels.augmented ? ', on augmented images' : ''}; ` +
+    `held-out: measured ${byEpoch ? 'at the end of each epoch' : 'at each report'}`;
   parts.push(`<text x="40" y="${height - 14}" font-size="11" fill="#888">${escapeXml(note)}</text>`);
   if (history.length === 0) {
     parts.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" font-size="16" fill="#888">no reports recorded</text>`);

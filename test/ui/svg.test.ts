@@ -185,3 +185,12 @@ describe('rendering with rsvg-convert', () => {
     }
   });
 });
+
+describe('the note under the curves', () => {
+  it('says how the figures were measured, and that training images were augmented when they were', () => {
+    expect(learningCurveSvg(history, { title: 't' })).toContain(
+      'train: mean over each epoch’s steps; held-out: measured at the end of each epoch',
+    );
+    expect(learningCurveSvg(history, { title: 't', augmented: true })).toContain('mean over each epoch’s steps, on augmented images;');
+  });
+});
