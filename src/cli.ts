@@ -9,6 +9,7 @@ import type { CommandContext, StopFlag } from './commands/context.js';
 import { batchSize, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
 import { presetNames } from './train/presets.js';
+import { defaultHost, defaultPort, portNumber } from './serve/options.js';
 import { toolVersion } from './version.js';
 import { examples, presetTable } from './ui/help.js';
 
@@ -52,6 +53,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
         ['digits predict test.csv > submission.csv', 'a Kaggle submission'],
         ['digits show test.csv --rows 1-4 --model models/model.json', 'look at digits and what the model reads'],
         ['digits info', 'what the model file holds'],
+        ['digits serve', 'a web page: draw a digit, watch the model read it'],
       ]) + '\nRun "digits <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n',
     );
 
@@ -220,6 +222,28 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .action(async (model: string | undefined, options) => {
       const { runInfo } = await import('./commands/info.js');
       setExitCode(await runInfo(model ?? defaultModelPath, options, context(program, stop)));
+    });
+
+  program
+    .command('serve')
+    .summary('a local web page: draw a digit and watch the model read it')
+    .description(
+      'Serve a page where you draw a digit with mouse, pen or finger and see, as you draw, the 28x28 image the ' +
+        'model reads (MNIST-style preprocessing), its prediction and the ten probabilities. Works offline.',
+    )
+    .option('--model <path>', 'model file', defaultModelPath)
+    .option('--port <n>', 'port to listen on; 0 for any free port', portNumber, defaultPort)
+    .option('--host <address>', 'address to listen on; the default lets only this machine in', defaultHost)
+    .addHelpText(
+      'after',
+      examples([
+        ['digits serve', 'http://127.0.0.1:8080/ with models/model.json'],
+        ['digits serve --model models/final.json --port 3000', 'another model, another port'],
+      ]),
+    )
+    .action(async (options) => {
+      const { runServe } = await import('./commands/serve.js');
+      setExitCode(await runServe(options, context(program, stop)));
     });
 
   return program;

@@ -431,7 +431,7 @@ describe('digits info', () => {
 });
 
 describe('help', () => {
-  const commands = ['train', 'predict', 'eval', 'show', 'plot', 'info'];
+  const commands = ['train', 'predict', 'eval', 'show', 'plot', 'info', 'serve'];
 
   it.each(commands)('digits %s --help has a purpose, options with defaults and examples', async (command) => {
     const run = await digits([command, '--help']);
