@@ -3,6 +3,7 @@
  * messages and exit codes, handles Ctrl-C and closed pipes, and calls process.exit.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { debugEnabled } from './debug.js';
 import { DigitsError, ExitCode, describeFileError, isBrokenPipe, isSystemError } from './errors.js';
 import { stderrChalk } from './ui/color.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
@@ -13,7 +14,7 @@ import { defaultHost, defaultPort, portNumber } from './serve/options.js';
 import { toolVersion } from './version.js';
 import { examples, presetTable } from './ui/help.js';
 
-const debug = (process.env.DEBUG ?? '').split(',').some((name) => name.trim() === 'digits' || name.trim() === '*');
+const debug = debugEnabled;
 
 function context(program: Command, stop: StopFlag): CommandContext {
   const color = program.opts<{ color: boolean }>().color;

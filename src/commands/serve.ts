@@ -2,6 +2,7 @@
  * `digits serve`: a local web page to draw digits on and watch the model read them. The command loads the
  * model, starts the server from src/serve/, prints where it listens on stderr, and stops on Ctrl-C.
  */
+import { debugEnabled } from '../debug.js';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -88,7 +89,8 @@ export async function runServe(options: ServeOptions, context: CommandContext): 
     summary,
     assets: loadPageAssets(),
     onInternalError: (error) => {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      // A stack trace only with DEBUG=digits, as everywhere else.
+      const message = error instanceof Error ? ((debugEnabled ? error.stack : undefined) ?? error.message) : String(error);
       context.stderr.write(`${chalk.red('error:')} while answering a request: ${message}\n`);
     },
   });
