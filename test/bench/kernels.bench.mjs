@@ -4,21 +4,22 @@
  *
  * Each kernel is called chunk by chunk (1024 rows a call, as the engine does) over R rows (41,000 by default,
  * the seed's full batch and one epoch of the 784-128-10 run); the figure is the median of several passes, in
- * ms per pass. Dense kernels get the pixels already scaled into a Float64Array (R x 784), sparse ones the
- * project's compressed rows of bytes. Before timing, each pair is checked to give the same numbers, so a
+ * ms per pass. Dense kernels get the pixels already scaled into a Float64Array (R x 784), contiguous; sparse
+ * ones the project's compressed rows of bytes, visited in a shuffled order as in training (--sequential: in
+ * file order). Before timing, each pair is checked to give the same numbers, so a
  * fast but wrong kernel shows up here too.
  *
  * Not here: the second layer, softmax, optimiser steps (whole-network figures are run.mjs's job); threads.
  *
  * Usage: npm run build && node test/bench/kernels.bench.mjs [--file train.csv[.gz]] [--rows 41000]
- *        [--hidden 10,128] [--min-ms 1000] [--json]
+ *        [--hidden 10,128] [--min-ms 1000] [--sequential] [--json]
  * Without --file it uses the bundled sample (4,000 real rows), repeated up to --rows.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { fixed, median, readDigitsCsv, renderKernelTable } from './lib.mjs';
+import { fixed, median, permutation, readDigitsCsv, renderKernelTable } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: options } = parseArgs({
@@ -28,6 +29,7 @@ const { values: options } = parseArgs({
     hidden: { type: 'string', default: '10,128' },
     chunk: { type: 'string', default: '1024' },
     'min-ms': { type: 'string', default: '1000' },
+    sequential: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -50,10 +52,15 @@ const I = data.features;
 const pixels = new Uint8Array(R * I);
 for (let r = 0; r < R; r++) pixels.set(data.pixels.subarray((r % data.rows) * I, (r % data.rows + 1) * I), r * I);
 const sparse = toSparseRows(pixels, R, I);
+// The trainer hands the sparse kernels shuffled row ids (a held-out split, an epoch's order); so does this,
+// unless --sequential. Dense kernels get those rows already gathered into one buffer (that copy is not timed).
+const rowIds = options.sequential ? Uint32Array.from({ length: R }, (_, r) => r) : permutation(R, 42);
+// Dense input: the same rows in the same order, gathered and scaled as a dense batch buffer would hold them.
 const dense = new Float64Array(R * I);
-for (let p = 0; p < R * I; p++) dense[p] = pixels[p] * scale;
-const rowIds = new Uint32Array(R);
-for (let r = 0; r < R; r++) rowIds[r] = r;
+for (let r = 0; r < R; r++) {
+  const from = rowIds[r] * I;
+  for (let i = 0; i < I; i++) dense[r * I + i] = pixels[from + i] * scale;
+}
 const nonZeroPerRow = sparse.offsets[R] / R;
 
 /** Deterministic values in [-0.5, 0.5): no Math.random, so runs compare. */

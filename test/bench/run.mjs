@@ -396,9 +396,11 @@ async function wallTimes(label, command, args) {
 async function benchLoad(files, python) {
   log('load: training a default-architecture model on the bundled sample for predict/eval (not timed)...');
   const model = join(work(), 'model-load.json');
-  await digits(['train', join(root, 'data', 'sample', 'train.csv.gz'), '--epochs', '1', '--quiet', '--out', model]);
+  const trained = await digits(['train', join(root, 'data', 'sample', 'train.csv.gz'), '--epochs', '1', '--json', '--out', model]);
+  const config = jsonLines(trained.stdout).find((e) => e.event === 'start')?.config;
   const readCsv = (file) => [python.python, ['-c', 'import sys, pandas; pandas.read_csv(sys.argv[1])', file]];
   return {
+    modelShape: config ? `784-${config.hiddenSize}-10` : 'default-preset',
     predictTest: await wallTimes('digits predict test.csv', process.execPath, [digitsBin, 'predict', files.test, '--model', model, '--out', join(work(), 'submission.csv')]),
     pandasTest: await wallTimes('pandas.read_csv(test.csv)', ...readCsv(files.test)),
     evalTrain: await wallTimes('digits eval train.csv', process.execPath, [digitsBin, 'eval', files.train, '--model', model, '--json']),
@@ -409,8 +411,10 @@ async function benchLoad(files, python) {
 async function benchRss(files, python, seed) {
   log('rss: digits train train.csv --epochs 1 (default preset, default threads)...');
   const r = await digits(['train', files.train, '--epochs', '1', '--json', '--out', join(work(), 'model-rss.json')], { rss: true });
-  const summary = jsonLines(r.stdout).find((e) => e.event === 'summary');
-  const digitsResult = { peakMB: mb(r.peakBytes), wallSeconds: r.seconds, trainSeconds: summary?.trainSeconds ?? null, heldOutAccuracy: summary?.heldOutAccuracy ?? null };
+  const events = jsonLines(r.stdout);
+  const summary = events.find((e) => e.event === 'summary');
+  const start = events.find((e) => e.event === 'start');
+  const digitsResult = { config: start?.config ?? null, trainRows: start?.trainRows ?? null, threads: start?.threads ?? null, peakMB: mb(r.peakBytes), wallSeconds: r.seconds, trainSeconds: summary?.trainSeconds ?? null, heldOutAccuracy: summary?.heldOutAccuracy ?? null };
   log(`  ${fixed(digitsResult.peakMB)} MB peak`);
   let numpy = seed?.numpy ? { peakMB: seed.numpy.peakMB, from: `the seed section's run (${seedLong + 1} iterations)` } : null;
   if (!numpy) {
@@ -435,6 +439,15 @@ const count = (n) => (n === null || n === undefined ? '?' : n.toLocaleString('en
 function verdict(ratio, limit) {
   if (ratio === null || !Number.isFinite(ratio)) return '';
   return ratio <= limit ? ' ✓' : ' ✗';
+}
+
+/** The default preset as the run reported it, e.g. "784-256-10, batch 64, nesterov, augmented, 37,800 rows, 2 threads". */
+function describeConfig({ config, trainRows, threads }) {
+  if (!config) return 'default preset';
+  return (
+    `default preset: 784-${config.hiddenSize}-10, batch ${config.batchSize}, ${config.optimizer}` +
+    `${config.augment ? ', augmented' : ''}, ${count(trainRows)} rows trained, ${threads} thread${threads === 1 ? '' : 's'}`
+  );
 }
 
 function render(results, context) {
@@ -551,7 +564,7 @@ function render(results, context) {
   if (load) {
     const all = (t) => t.all.map((s) => fixed(s)).join(', ');
     lines.push(
-      `- Load: median of ${runs} fresh processes after one warm-up (page cache warm for all). predict uses a ${'784-256-10'} model (default architecture) ` +
+      `- Load: median of ${runs} fresh processes after one warm-up (page cache warm for all). predict uses a ${load.modelShape} model (the default preset's shape) ` +
         `and writes with --out. predict test.csv: ${all(load.predictTest)} s; pandas test.csv: ${all(load.pandasTest)} s; ` +
         `eval train.csv: ${all(load.evalTrain)} s; pandas train.csv: ${all(load.pandasTrain)} s.`,
     );
@@ -559,7 +572,7 @@ function render(results, context) {
   if (rss) {
     lines.push(
       `- Peak RSS: ${timeBinary ? "/usr/bin/time's maximum resident set size" : 'VmHWM polled from /proc'} of the whole process, in MB (10^6 bytes). ` +
-        `digits: \`digits train train.csv --epochs 1\` (default preset: 784-256-10, batch 64, 10% held out, default threads), ${fixed(rss.digits.trainSeconds)} s training, ` +
+        `digits: \`digits train train.csv --epochs 1\` (${describeConfig(rss.digits)}), ${fixed(rss.digits.trainSeconds)} s training, ` +
         `held-out ${fixed((rss.digits.heldOutAccuracy ?? NaN) * 100)}%. numpy seed: from ${rss.numpy.from}; its peak comes in the first iteration.`,
     );
   }
