@@ -6,10 +6,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { DigitsError, ExitCode } from './errors.js';
 import { stderrChalk } from './ui/color.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
-import { batchSize, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './commands/options.js';
+import { batchSize, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
 import { presetNames } from './train/presets.js';
+import { defaultHost, defaultPort, portNumber } from './serve/options.js';
 import { toolVersion } from './version.js';
+import { examples, presetTable } from './ui/help.js';
 
 const debug = (process.env.DEBUG ?? '').split(',').some((name) => name.trim() === 'digits' || name.trim() === '*');
 
@@ -42,17 +44,29 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      examples([
+        ['digits train', 'train on the bundled sample of real Kaggle rows'],
+        ['digits eval', 'score it: accuracy, confusion matrix, worst mistakes drawn'],
+        ['digits predict test.csv > submission.csv', 'a Kaggle submission'],
+        ['digits show test.csv --rows 1-4 --model models/model.json', 'look at digits and what the model reads'],
+        ['digits info', 'what the model file holds'],
+        ['digits serve', 'a web page: draw a digit, watch the model read it'],
+      ]) + '\nRun "digits <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n',
+    );
 
   program
     .command('train')
     .summary('train a model and save it as JSON')
     .description(
-      'Train the 784-hidden-10 network on a labelled CSV (plain, gzip or - for stdin) and save the model.\n' +
+      'Train the 784-hidden-10 network on a labelled CSV (plain, gzip or - for stdin) and save the model. ' +
         'With no file, trains on the bundled sample of real Kaggle rows.',
     )
     .argument('[file]', 'labelled CSV (default: the bundled sample, data/sample/train.csv.gz)')
     .option('--out <path>', 'where the model is written (atomically)', defaultModelPath)
+    .option('--plot <file.svg>', 'also draw the learning curves (loss and accuracy per epoch) into an SVG file')
     .addOption(new Option('--preset <name>', 'seed (the original numpy run), default, or best').choices(presetNames).default('default'))
     .option('--hidden <n>', "hidden units (preset's)", positiveInt)
     .option('--epochs <n>', "passes over the training rows (preset's)", positiveInt)
@@ -64,7 +78,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--weight-decay <x>', "decoupled L2 weight decay (preset's)", nonNegativeNumber)
     .option('--holdout <n>', "rows held out: a count or a fraction; 0 for none (preset's)", holdout)
     .option('--patience <n>', 'stop after n epochs without a better held-out accuracy, keeping the best weights', positiveInt)
-    .option('--no-augment', "turn off the best preset's image augmentation")
+    .option('--no-augment', 'turn off the image augmentation of the default and best presets')
     .option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)')
     .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', nonNegativeInt)
     .option('--log-every <n>', 'report every n iterations (default 10)', positiveInt)
@@ -75,11 +89,14 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addOption(maxErrorsOption())
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  digits train                                   # the bundled sample, to see it work\n' +
-        '  digits train train.csv                         # the default preset on Kaggle\'s train.csv\n' +
-        '  digits train train.csv --preset seed           # the original numpy run, for comparison\n' +
-        '  digits train train.csv --holdout 0 --out models/final.json   # train on every row for a submission\n',
+      presetTable() +
+        examples([
+          ['digits train', 'the bundled sample, to see it work'],
+          ['digits train train.csv --plot curve.svg', "the default preset on Kaggle's train.csv, with learning curves"],
+          ['digits train train.csv --preset seed', 'the original numpy run, for comparison'],
+          ['digits train train.csv --holdout 0 --out models/final.json', 'train on every row for a submission'],
+          ['digits train train.csv --json > run.jsonl', 'JSON lines per report (schema: docs/json.md)'],
+        ]),
     )
     .action(async (file: string | undefined, options) => {
       const { runTrain } = await import('./commands/train.js');
@@ -98,9 +115,11 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addOption(maxErrorsOption())
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  digits predict test.csv > submission.csv\n' +
-        '  digits predict test.csv.gz --model models/final.json --out submission.csv\n',
+      examples([
+        ['digits predict test.csv > submission.csv', 'the submission on stdout'],
+        ['digits predict test.csv.gz --model models/final.json --out submission.csv', 'written atomically'],
+        ['zcat test.csv.gz | digits predict - | head', 'from stdin; stops quietly when head has enough'],
+      ]),
     )
     .action(async (file: string, options) => {
       const { runPredict } = await import('./commands/predict.js');
@@ -111,24 +130,120 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .command('eval')
     .summary('score a model: accuracy, confusion matrix, per-digit precision/recall/F1')
     .description(
-      'Score a model on a labelled CSV, or, with no file, on the held-out rows recorded in the model\n' +
+      'Score a model on a labelled CSV, or, with no file, on the held-out rows recorded in the model ' +
         '(re-reading the training file, which must not have changed).',
     )
     .argument('[file]', 'labelled CSV (default: the held-out rows of the training file)')
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--json', 'one JSON object on stdout', false)
+    .option('--mistakes <n>', 'worst mistakes to draw, 0 for none (default: as many as fit across the terminal)', nonNegativeInt)
     .option('--quiet', 'only errors', false)
     .addOption(progressOption())
     .addOption(maxErrorsOption())
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  digits eval                          # held-out rows of the training file\n' +
-        '  digits eval labelled.csv --json      # a labelled file, as JSON\n',
+      examples([
+        ['digits eval', 'the held-out rows of the training file'],
+        ['digits eval labelled.csv --mistakes 12', 'a labelled file, drawing the 12 worst mistakes'],
+        ['digits eval --json | jq .accuracy', 'one JSON object on stdout (schema: docs/json.md)'],
+      ]),
     )
     .action(async (file: string | undefined, options) => {
       const { runEval } = await import('./commands/eval.js');
       setExitCode(await runEval(file, options, context(program, stop)));
+    });
+
+  program
+    .command('show')
+    .summary('draw digits from a CSV in the terminal, with a model\'s predictions')
+    .description(
+      'Draw rows of a CSV as pictures in the terminal (28x28 pixels in 14 lines of half blocks) with their labels; ' +
+        'with --model, the prediction and the three most probable digits beside each.',
+    )
+    .argument('<file>', 'CSV of images, labelled or not; - for stdin')
+    .option('--rows <list>', 'data rows to draw, 1 being the first after the header: 1,2,5 or 10-15 (default: 1-6)', rowList)
+    .option('--model <path>', 'also show what this model predicts')
+    .option('--json', 'one JSON object on stdout: labels, predictions, probabilities', false)
+    .option('--quiet', 'only errors', false)
+    .addOption(progressOption())
+    .addOption(maxErrorsOption())
+    .addHelpText(
+      'after',
+      examples([
+        ['digits show train.csv', 'the first six digits and their labels'],
+        ['digits show test.csv --rows 1-4 --model models/model.json', "what the model reads, with its top 3"],
+        ['digits show train.csv --rows 1013 --model models/model.json', 'look at a mistake that eval listed'],
+      ]),
+    )
+    .action(async (file: string, options) => {
+      const { runShow } = await import('./commands/show.js');
+      setExitCode(await runShow(file, options, context(program, stop)));
+    });
+
+  program
+    .command('plot')
+    .summary('draw a model\'s learning curves (loss and accuracy) as SVG')
+    .description(
+      'Write the learning curves kept in a model file (loss and accuracy, training and held-out, per epoch or per ' +
+        'report for full-batch runs) to an SVG file, written atomically.',
+    )
+    .argument('[model]', `model file (default: ${defaultModelPath})`)
+    .argument('[out]', 'SVG file to write (default: the model\'s path with .svg)')
+    .option('--quiet', 'only errors', false)
+    .addHelpText(
+      'after',
+      examples([
+        ['digits plot', `${defaultModelPath} -> models/model.svg`],
+        ['digits plot models/final.json curve.svg', 'a named model and picture'],
+        ['rsvg-convert curve.svg -o curve.png', 'a PNG, if you need one (Debian: librsvg2-bin)'],
+      ]),
+    )
+    .action(async (model: string | undefined, out: string | undefined, options) => {
+      const { runPlot } = await import('./commands/plot.js');
+      setExitCode(await runPlot(model, out, options, context(program, stop)));
+    });
+
+  program
+    .command('info')
+    .summary('what a model file holds: network, hyperparameters, data, metrics')
+    .description(
+      'Print a model\'s architecture and parameter count, preset and hyperparameters, training data (path, rows, ' +
+        'SHA-256), final metrics, and the digits version and date that wrote it.',
+    )
+    .argument('[model]', `model file (default: ${defaultModelPath})`)
+    .option('--json', 'one JSON object on stdout', false)
+    .addHelpText(
+      'after',
+      examples([
+        ['digits info', `about ${defaultModelPath}`],
+        ['digits info models/final.json --json | jq .metrics', 'as data (schema: docs/json.md)'],
+      ]),
+    )
+    .action(async (model: string | undefined, options) => {
+      const { runInfo } = await import('./commands/info.js');
+      setExitCode(await runInfo(model ?? defaultModelPath, options, context(program, stop)));
+    });
+
+  program
+    .command('serve')
+    .summary('a local web page: draw a digit and watch the model read it')
+    .description(
+      'Serve a page where you draw a digit with mouse, pen or finger and see, as you draw, the 28x28 image the ' +
+        'model reads (MNIST-style preprocessing), its prediction and the ten probabilities. Works offline.',
+    )
+    .option('--model <path>', 'model file', defaultModelPath)
+    .option('--port <n>', 'port to listen on; 0 for any free port', portNumber, defaultPort)
+    .option('--host <address>', 'address to listen on; the default lets only this machine in', defaultHost)
+    .addHelpText(
+      'after',
+      examples([
+        ['digits serve', 'http://127.0.0.1:8080/ with models/model.json'],
+        ['digits serve --model models/final.json --port 3000', 'another model, another port'],
+      ]),
+    )
+    .action(async (options) => {
+      const { runServe } = await import('./commands/serve.js');
+      setExitCode(await runServe(options, context(program, stop)));
     });
 
   return program;

@@ -11,9 +11,12 @@ import type { CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { bundledTrainFile, defaultModelPath, displayPath, ensureParentFolder } from './paths.js';
 import { createEngineFactory, defaultThreads } from './threads.js';
+import { plotMessage, writeLearningCurve } from './plot.js';
 
 export interface TrainOptions {
   out: string;
+  /** Also write the learning curves to this SVG file. */
+  plot?: string;
   preset: PresetName;
   hidden?: number;
   epochs?: number;
@@ -134,6 +137,10 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
         ? ` Stopped early: no better held-out accuracy for ${config.patience} evaluations.`
         : '';
   reporter.info(`${summary}. Model written to ${chalk.green(displayPath(outPath, context.cwd))} (${seconds(outcome.elapsedSeconds)} training).${stopped}`);
+  if (options.plot) {
+    const plotPath = resolve(context.cwd, options.plot);
+    reporter.info(plotMessage(writeLearningCurve(model, plotPath), plotPath, context.cwd));
+  }
   const last = model.history.at(-1);
   reporter.json({
     event: 'summary',
