@@ -4,15 +4,15 @@
  *
  * Each kernel is called chunk by chunk (1024 rows a call, as the engine does) over R rows (41,000 by default,
  * the seed's full batch and one epoch of the 784-128-10 run); the figure is the median of several passes, in
- * ms per pass. Dense kernels get the pixels already scaled into a Float64Array (R x 784), contiguous; sparse
- * ones the project's compressed rows of bytes, visited in a shuffled order as in training (--sequential: in
- * file order). Before timing, each pair is checked to give the same numbers, so a
+ * ms per pass. Sparse kernels get the project's compressed rows of bytes and row ids in the order training uses
+ * (ascending for the full-batch 784-10, shuffled for mini-batch shapes; --order to force one); dense kernels
+ * get the same rows already gathered and scaled into a Float64Array (R x 784), that copy not timed. Before timing, each pair is checked to give the same numbers, so a
  * fast but wrong kernel shows up here too.
  *
  * Not here: the second layer, softmax, optimiser steps (whole-network figures are run.mjs's job); threads.
  *
  * Usage: npm run build && node test/bench/kernels.bench.mjs [--file train.csv[.gz]] [--rows 41000]
- *        [--hidden 10,128] [--min-ms 1000] [--sequential] [--json]
+ *        [--hidden 10,128] [--min-ms 1000] [--order training|sequential|shuffled] [--json]
  * Without --file it uses the bundled sample (4,000 real rows), repeated up to --rows.
  */
 import { existsSync } from 'node:fs';
@@ -29,7 +29,7 @@ const { values: options } = parseArgs({
     hidden: { type: 'string', default: '10,128' },
     chunk: { type: 'string', default: '1024' },
     'min-ms': { type: 'string', default: '1000' },
-    sequential: { type: 'boolean', default: false },
+    order: { type: 'string', default: 'training' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -52,14 +52,24 @@ const I = data.features;
 const pixels = new Uint8Array(R * I);
 for (let r = 0; r < R; r++) pixels.set(data.pixels.subarray((r % data.rows) * I, (r % data.rows + 1) * I), r * I);
 const sparse = toSparseRows(pixels, R, I);
-// The trainer hands the sparse kernels shuffled row ids (a held-out split, an epoch's order); so does this,
-// unless --sequential. Dense kernels get those rows already gathered into one buffer (that copy is not timed).
-const rowIds = options.sequential ? Uint32Array.from({ length: R }, (_, r) => r) : permutation(R, 42);
-// Dense input: the same rows in the same order, gathered and scaled as a dense batch buffer would hold them.
-const dense = new Float64Array(R * I);
-for (let r = 0; r < R; r++) {
-  const from = rowIds[r] * I;
-  for (let i = 0; i < I; i++) dense[r * I + i] = pixels[from + i] * scale;
+// Row order as training has it: full-batch runs (the seed's 784-10) visit the training rows in ascending order,
+// mini-batch epochs in a shuffled one. --order sequential|shuffled forces one for every shape.
+const sequentialIds = Uint32Array.from({ length: R }, (_, r) => r);
+const shuffledIds = permutation(R, 42);
+const orderFor = (O) => (options.order === 'training' ? (O === 10 ? 'sequential' : 'shuffled') : options.order);
+if (!['training', 'sequential', 'shuffled'].includes(options.order)) {
+  console.error('--order: training, sequential or shuffled');
+  process.exit(2);
+}
+
+/** Dense input: the same rows in the same order, gathered and scaled as a dense batch buffer would hold them. */
+function denseRows(rowIds) {
+  const dense = new Float64Array(R * I);
+  for (let r = 0; r < R; r++) {
+    const from = rowIds[r] * I;
+    for (let i = 0; i < I; i++) dense[r * I + i] = pixels[from + i] * scale;
+  }
+  return dense;
 }
 const nonZeroPerRow = sparse.offsets[R] / R;
 
@@ -98,6 +108,9 @@ function maxRelativeDifference(a, b) {
 
 const results = [];
 for (const O of hiddenSizes) {
+  const order = orderFor(O);
+  const rowIds = order === 'sequential' ? sequentialIds : shuffledIds;
+  const dense = denseRows(rowIds);
   const w = filled(I * O, 1);
   const b = filled(O, 2);
   const dout = filled(chunk * O, 3);
@@ -132,6 +145,7 @@ for (const O of hiddenSizes) {
   results.push({
     inputs: I,
     hidden: O,
+    order,
     rows: R,
     chunk,
     forwardDifference,

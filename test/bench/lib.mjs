@@ -91,7 +91,7 @@ export function renderKernelTable(rows) {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.inputs}-${r.hidden}, ${r.rows} rows | ${fixed(r.sparseForward)} ms | ${fixed(r.denseForward)} ms | ${fixed(r.denseForward / r.sparseForward)}x ` +
+      `| ${r.inputs}-${r.hidden}, ${r.rows} rows${r.order ? `, ${r.order}` : ''} | ${fixed(r.sparseForward)} ms | ${fixed(r.denseForward)} ms | ${fixed(r.denseForward / r.sparseForward)}x ` +
         `| ${fixed(r.sparseBackward)} ms | ${fixed(r.denseBackward)} ms | ${fixed(r.denseBackward / r.sparseBackward)}x ` +
         `| ${Math.max(r.forwardDifference, r.backwardDifference).toExponential(1)} |`,
     );

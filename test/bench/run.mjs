@@ -515,7 +515,7 @@ function render(results, context) {
   }
   if (kernels) {
     lines.push('', `First-layer kernels (\`node test/bench/kernels.bench.mjs\`), ms per pass over ${kernels.results[0]?.rows} real rows ` +
-      `(${fixed(kernels.nonZeroPerRow)} non-zero pixels a row), 1 thread, median of repeated passes:`, '');
+      `(${fixed(kernels.nonZeroPerRow)} non-zero pixels a row) in training's row order, 1 thread, median of repeated passes:`, '');
     lines.push(renderKernelTable(kernels.results));
   }
   lines.push('', '<details><summary>How these were measured, and the raw figures</summary>', '');
