@@ -3,10 +3,10 @@
  * messages and exit codes, handles Ctrl-C and closed pipes, and calls process.exit.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { DigitsError, ExitCode } from './errors.js';
+import { DigitsError, ExitCode, describeFileError, isBrokenPipe, isSystemError } from './errors.js';
 import { stderrChalk } from './ui/color.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
-import { batchSize, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList } from './commands/options.js';
+import { batchSize, hiddenUnits, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList, seed } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
 import { presetNames } from './train/presets.js';
 import { defaultHost, defaultPort, portNumber } from './serve/options.js';
@@ -42,7 +42,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .version(toolVersion, '-V, --version', 'print the version')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('(see: digits --help)')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText(
@@ -68,7 +68,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--out <path>', 'where the model is written (atomically)', defaultModelPath)
     .option('--plot <file.svg>', 'also draw the learning curves (loss and accuracy per epoch) into an SVG file')
     .addOption(new Option('--preset <name>', 'seed (the original numpy run), default, or best').choices(presetNames).default('default'))
-    .option('--hidden <n>', "hidden units (preset's)", positiveInt)
+    .option('--hidden <n>', "hidden units, 1 to 4096 (preset's)", hiddenUnits)
     .option('--epochs <n>', "passes over the training rows (preset's)", positiveInt)
     .option('--iterations <n>', "gradient steps in all; overrides --epochs (preset's)", positiveInt)
     .option('--batch-size <n>', "rows per step; 0 or full = full batch (preset's)", batchSize)
@@ -80,7 +80,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--patience <n>', 'stop after n epochs without a better held-out accuracy, keeping the best weights', positiveInt)
     .option('--no-augment', 'turn off the image augmentation of the default and best presets')
     .option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)')
-    .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', nonNegativeInt)
+    .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', seed)
     .option('--log-every <n>', 'report every n iterations (default 10)', positiveInt)
     .option('--threads <n>', 'worker threads for the kernels (default: cores available)', positiveInt)
     .option('--json', 'JSON lines on stdout: one object per report, then a summary', false)
@@ -246,44 +246,103 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
       setExitCode(await runServe(options, context(program, stop)));
     });
 
+  // A usage error ends with where to read more about that command.
+  for (const command of program.commands) command.showHelpAfterError(`(see: digits ${command.name()} --help)`);
   return program;
 }
 
-/** Prints an error for people: one or a few lines, a stack trace only with DEBUG=digits. */
-function printError(error: unknown): number {
+const systemCallVerbs: Readonly<Record<string, string>> = {
+  open: 'opening it',
+  read: 'reading it',
+  write: 'writing it',
+  rename: 'renaming it',
+  mkdir: 'creating it',
+  unlink: 'removing it',
+  scandir: 'listing it',
+  stat: 'looking at it',
+};
+
+/** Prints an error for people: one or a few lines, a stack trace only with DEBUG=digits. Returns the exit code. */
+export function printError(error: unknown, stderr: { write(text: string): unknown } = process.stderr): number {
+  // A closed pipe on stdout (digits predict ... | head) is how such a run ends: quietly, and successfully.
+  if (isBrokenPipe(error)) return ExitCode.ok;
   const chalk = stderrChalk({ color: !process.argv.includes('--no-color') });
+  const stack = debug && error instanceof Error && error.stack ? error.stack + '\n' : '';
   if (error instanceof DigitsError) {
-    process.stderr.write(`${chalk.red('error:')} ${error.message}\n`);
-    for (const line of error.details) process.stderr.write(`  ${line}\n`);
-    if (debug && error.stack) process.stderr.write(error.stack + '\n');
+    stderr.write(`${chalk.red('error:')} ${error.message}\n`);
+    for (const line of error.details) stderr.write(`  ${line}\n`);
+    stderr.write(stack);
     return error.exitCode;
   }
+  if (isSystemError(error) && typeof error.path === 'string') {
+    // A file-system error that escaped the place that should have explained it: still say what and where.
+    const doing = systemCallVerbs[error.syscall ?? ''] ?? 'working on it';
+    stderr.write(`${chalk.red('error:')} ${describeFileError(error, error.path, doing)}\n`);
+    stderr.write(stack);
+    return ExitCode.failure;
+  }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${chalk.red('error:')} ${message}\n`);
-  if (debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-  else process.stderr.write('  This is a bug in digits; run with DEBUG=digits for details and report it.\n');
+  stderr.write(`${chalk.red('error:')} ${message || 'unexpected failure'}\n`);
+  if (stack) stderr.write(stack);
+  else stderr.write('  This is a bug in digits; run again with DEBUG=digits for the details, and please report it.\n');
   return ExitCode.failure;
 }
 
-export async function main(argv: string[] = process.argv): Promise<void> {
-  const stop: StopFlag = { requested: null };
-  let exitCode = 0;
+export interface SignalActions {
+  write(text: string): void;
+  exit(code: number): void;
+  /** True when stderr is a terminal (a progress bar may have hidden the cursor). */
+  readonly terminal: boolean;
+}
 
-  // A closed stdout (digits predict ... | head) is not an error: end quietly.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-  });
-
-  // The first Ctrl-C (or SIGTERM) asks the run to stop after the current step and save; the second exits now.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stop.requested) {
-      if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\n');
-      process.stderr.write('Stopped at once; nothing written.\n');
-      process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
+/**
+ * What Ctrl-C (SIGINT) and SIGTERM do. While a training run can stop after its current step and save
+ * (`stop.graceful`), the first signal asks it to; any other signal ends the program at once, without writing.
+ * Once the command has finished (`stop.finished`), signals change nothing: the program is exiting anyway.
+ */
+export function createSignalHandler(stop: StopFlag, actions: SignalActions): (signal: NodeJS.Signals) => void {
+  return (signal) => {
+    if (stop.finished) return;
+    const code = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+    if (stop.graceful && !stop.requested) {
+      stop.requested = signal;
+      actions.write(`\nStopping after this step to save the model (${signal}); press Ctrl-C again to quit at once without saving.\n`);
+      return;
     }
-    stop.requested = signal;
-    process.stderr.write(`\nStopping after this step (${signal}); press Ctrl-C again to quit without saving.\n`);
+    if (actions.terminal) actions.write('\x1b[?25h');
+    actions.write(stop.requested ? '\nStopped at once; the model was not saved.\n' : `\nInterrupted (${signal}).\n`);
+    actions.exit(code);
   };
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const stop: StopFlag = { requested: null, graceful: false, finished: false };
+  let exitCode = 0;
+  const exitNow = (code: number): void => {
+    stop.finished = true;
+    process.exit(code);
+  };
+
+  // A closed stdout (digits predict ... | head) or stderr is not an error: end quietly. Any other failure to
+  // write there (a full disk under "> file") is said on stderr, if it still works.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (isBrokenPipe(error)) exitNow(ExitCode.ok);
+      const where = stream === process.stdout ? 'standard output' : 'standard error';
+      if (stream === process.stdout) process.stderr.write(`error: cannot write to ${where}: ${error.message}\n`);
+      exitNow(ExitCode.failure);
+    });
+  }
+  // Whatever slips through (a bug, a rejected promise nobody awaited) still ends with a short message.
+  const crash = (error: unknown): void => exitNow(printError(error));
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+
+  const onSignal = createSignalHandler(stop, {
+    write: (text) => process.stderr.write(text),
+    exit: exitNow,
+    terminal: process.stderr.isTTY === true,
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -299,6 +358,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       exitCode = printError(error);
     }
   }
+  stop.finished = true;
   process.exitCode = exitCode;
   // Worker threads or timers must not hold the process open once the command is done.
   setImmediate(() => process.exit(exitCode));

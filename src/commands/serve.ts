@@ -103,6 +103,8 @@ export async function runServe(options: ServeOptions, context: CommandContext): 
   if (!isLoopback(options.host)) {
     context.stderr.write(chalk.yellow(`Listening on ${options.host}: other machines on the network can open the page too.\n`));
   }
+  // The first Ctrl-C now asks the server to close cleanly (before this, it quits at once).
+  context.stop.graceful = true;
   const signal = await stopRequested(context);
   await close(server);
   context.stderr.write('Server stopped.\n');

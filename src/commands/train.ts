@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { ExitCode, inputError } from '../errors.js';
 import { loadModel, saveModel, type Model } from '../model/file.js';
+import { checkWritable } from '../model/atomic.js';
 import { fitModel } from '../train/fit.js';
 import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';
 import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
@@ -86,6 +87,8 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   }
   const outPath = resolve(context.cwd, options.out);
   ensureParentFolder(outPath);
+  // Find out now, not after hours of training, if the model cannot be written there.
+  checkWritable(outPath, displayPath(outPath, context.cwd));
 
   const shown = displayPath(path, context.cwd);
   if (!file && !resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
@@ -101,6 +104,8 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
     engineFactory: createEngineFactory(threads),
     ...(resumeFrom ? { resumeFrom } : {}),
     onStart: ({ split, fullBatch, totalIterations, totalEpochs }) => {
+      // From here on, Ctrl-C stops after the current step and saves (before, it quits at once).
+      context.stop.graceful = true;
       const how = fullBatch
         ? `${totalIterations} iterations of full-batch gradient descent`
         : `${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'} of mini-batches of ${config.batchSize}`;
@@ -120,7 +125,7 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
     },
   }).finally(() => reporter.finish());
 
-  saveModel(outPath, model);
+  saveModel(outPath, model, displayPath(outPath, context.cwd));
   const heldOut = model.training.heldOut;
   if (outcome.restoredBest) {
     reporter.info(

@@ -98,7 +98,7 @@ describe('digits serve', () => {
     const missing = await digits(['serve', '--model', 'models/none.json', '--port', '0'], folder);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(
-      'error: models/none.json: no such file (while reading the model)\n  Train one first with "digits train", or pass --model <path>.\n',
+      'error: models/none.json: no such file\n  Train one first with "digits train", or pass --model <path>.\n',
     );
 
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
