@@ -1,5 +1,6 @@
-/** Choosing the engine for --threads. */
+/** Choosing the engine for --threads: the plain single-threaded one, or worker threads over shared memory. */
 import { availableParallelism } from 'node:os';
+import { ThreadEngine } from '../nn/threads.js';
 import { localEngineFactory, type EngineFactory } from '../train/fit.js';
 
 export function defaultThreads(): number {
@@ -7,6 +8,9 @@ export function defaultThreads(): number {
 }
 
 export function createEngineFactory(threads: number): EngineFactory {
-  void threads;
-  return localEngineFactory;
+  if (threads <= 1) return localEngineFactory;
+  return {
+    allocate: (bytes) => new SharedArrayBuffer(Math.max(8, bytes)),
+    create: (shape, params, inputs) => ThreadEngine.start(shape, params, inputs, threads),
+  };
 }

@@ -100,7 +100,7 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
     onStart: ({ split, fullBatch, totalIterations, totalEpochs }) => {
       const how = fullBatch
         ? `${totalIterations} iterations of full-batch gradient descent`
-        : `${totalEpochs} epochs of mini-batches of ${config.batchSize}`;
+        : `${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'} of mini-batches of ${config.batchSize}`;
       reporter.info(
         `Training ${dataset.features}-${config.hiddenSize}-10 (preset ${config.preset}) on ${count(split.trainRows.length)} rows, ` +
           `holding out ${count(split.heldOutRows.length)}: ${how}, ${threads} thread${threads === 1 ? '' : 's'}` +

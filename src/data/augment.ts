@@ -17,6 +17,8 @@ export interface AugmentedBatch {
 export interface BatchAugmenter {
   /** Labels of the current batch, by augmented row id. */
   readonly labels: Uint8Array;
+  /** The buffer every batch is written into (the same object each time, so threads can share it). */
+  readonly input: SparseRows;
   batch(rowIds: Uint32Array, iteration: number): AugmentedBatch;
 }
 
@@ -28,6 +30,7 @@ export function createAugmenter(
   settings: AugmentSettings,
   maxBatch: number,
   seed: number,
+  allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes),
 ): BatchAugmenter {
   const side = Math.round(Math.sqrt(data.features));
   if (side * side !== data.features) {
@@ -36,17 +39,23 @@ export function createAugmenter(
   if (!data.labels) throw new RangeError('augmentation needs labelled rows');
   const sourceLabels = data.labels;
   const P = data.features;
-  const labels = new Uint8Array(maxBatch);
-  const offsets = new Uint32Array(maxBatch + 1);
-  const indices = new Uint16Array(maxBatch * P);
-  const values = new Uint8Array(maxBatch * P);
+  const labels = new Uint8Array(allocate(maxBatch));
+  const offsets = new Uint32Array(allocate((maxBatch + 1) * 4));
+  const indices = new Uint16Array(allocate(maxBatch * P * 2));
+  const values = new Uint8Array(allocate(maxBatch * P));
+  const input: SparseRows = { rows: maxBatch, features: P, offsets, indices, values };
   const identity = new Uint32Array(maxBatch);
   for (let r = 0; r < maxBatch; r++) identity[r] = r;
   const image = new Float64Array(P);
+  const boxes = Array.from({ length: data.rows }, (_, r) => inkBox(data.pixels, r * P, side));
+  const region: InkBox = { minX: 0, maxX: -1, minY: 0, maxY: -1 };
   const bank = settings.elasticAlpha > 0 ? elasticFields(side, settings, new Random(seed ^ 0xe1a5)) : null;
+  // Fields are scaled so that no displacement exceeds elasticAlpha pixels.
+  const fieldReach = Math.ceil(settings.elasticAlpha);
 
   return {
     labels,
+    input,
     batch(rowIds: Uint32Array, iteration: number): AugmentedBatch {
       const random = new Random((seed * 0x27d4eb2f + iteration * 0x165667b1 + 7) >>> 0);
       const R = rowIds.length;
@@ -60,27 +69,57 @@ export function createAugmenter(
         const dy = random.uniform(-1, 1) * settings.maxShift;
         const field = bank ? bank[random.int(bank.length)]! : null;
         const fieldSign = random.next() < 0.5 ? -1 : 1;
-        transformImage(image, data.pixels, row * P, side, angle, scale, dx, dy, field, fieldSign);
+        transformImage(image, data.pixels, row * P, side, angle, scale, dx, dy, field, fieldSign, fieldReach, boxes[row]!, region);
         offsets[r] = at;
-        for (let p = 0; p < P; p++) {
-          const v = Math.round(image[p]!);
-          if (v > 0) {
-            indices[at] = p;
-            values[at] = v > 255 ? 255 : v;
-            at++;
+        for (let y = region.minY; y <= region.maxY; y++) {
+          for (let x = region.minX; x <= region.maxX; x++) {
+            const p = y * side + x;
+            const v = Math.round(image[p]!);
+            if (v > 0) {
+              indices[at] = p;
+              values[at] = v > 255 ? 255 : v;
+              at++;
+            }
           }
         }
       }
       offsets[R] = at;
-      return { input: { rows: R, features: P, offsets, indices, values }, rowIds: identity.subarray(0, R) };
+      return { input, rowIds: identity.subarray(0, R) };
     },
   };
+}
+
+/** A rectangle of pixels, inclusive; empty when maxX < minX. */
+export interface InkBox {
+  minX: number;
+  maxX: number;
+  minY: number;
+  maxY: number;
+}
+
+/** The bounding box of a row's non-zero pixels. */
+export function inkBox(pixels: Uint8Array, base: number, side: number): InkBox {
+  const box: InkBox = { minX: side, maxX: -1, minY: side, maxY: -1 };
+  for (let y = 0; y < side; y++) {
+    const row = base + y * side;
+    for (let x = 0; x < side; x++) {
+      if (pixels[row + x] !== 0) {
+        if (x < box.minX) box.minX = x;
+        if (x > box.maxX) box.maxX = x;
+        if (y < box.minY) box.minY = y;
+        if (y > box.maxY) box.maxY = y;
+      }
+    }
+  }
+  return box;
 }
 
 /**
  * Writes into out (side*side) the image at pixels[base..] seen through an affine map about the centre
  * (rotation `angle`, `scale`, then shift dx, dy) plus an optional displacement field, with bilinear sampling.
- * Output pixel (x, y) samples the source at the inverse-mapped point.
+ * Output pixel (x, y) samples the source at the inverse-mapped point. Only output pixels that can reach the
+ * source's ink (`box`, mapped forward, plus the field's reach) are sampled and written; that rectangle is
+ * returned in `region`, and nothing outside it is touched (callers read only the region).
  */
 export function transformImage(
   out: Float64Array,
@@ -93,12 +132,45 @@ export function transformImage(
   dy: number,
   field: Float64Array | null,
   fieldSign: number,
+  fieldReach: number,
+  box: InkBox,
+  region: InkBox,
 ): void {
+  const { minX, maxX, minY, maxY } = box;
+  region.minX = 0;
+  region.maxX = -1;
+  region.minY = 0;
+  region.maxY = -1;
+  if (maxX < 0) return;
   const centre = (side - 1) / 2;
+  // Forward map of the box's corners gives the output region (one pixel of margin for bilinear spread).
+  const forwardCos = Math.cos(angle) * scale;
+  const forwardSin = Math.sin(angle) * scale;
+  let outMinX = side, outMaxX = -1, outMinY = side, outMaxY = -1;
+  for (const [cx, cy] of [[minX, minY], [maxX, minY], [minX, maxY], [maxX, maxY]] as const) {
+    const u = cx - centre;
+    const v = cy - centre;
+    const ox = forwardCos * u - forwardSin * v + centre + dx;
+    const oy = forwardSin * u + forwardCos * v + centre + dy;
+    outMinX = Math.min(outMinX, ox);
+    outMaxX = Math.max(outMaxX, ox);
+    outMinY = Math.min(outMinY, oy);
+    outMaxY = Math.max(outMaxY, oy);
+  }
+  const margin = 1 + fieldReach;
+  const x0 = Math.max(0, Math.floor(outMinX - margin));
+  const x1 = Math.min(side - 1, Math.ceil(outMaxX + margin));
+  const y0 = Math.max(0, Math.floor(outMinY - margin));
+  const y1 = Math.min(side - 1, Math.ceil(outMaxY + margin));
   const cos = Math.cos(angle) / scale;
   const sin = Math.sin(angle) / scale;
-  for (let y = 0; y < side; y++) {
-    for (let x = 0; x < side; x++) {
+  region.minX = x0;
+  region.maxX = x1;
+  region.minY = y0;
+  region.maxY = y1;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      out[y * side + x] = 0;
       let u = x - centre - dx;
       let v = y - centre - dy;
       if (field) {
@@ -108,21 +180,22 @@ export function transformImage(
       }
       const sx = cos * u + sin * v + centre;
       const sy = -sin * u + cos * v + centre;
-      out[y * side + x] = bilinear(pixels, base, side, sx, sy);
+      // Bilinear sample; points outside the source read as 0.
+      const ix = Math.floor(sx);
+      const iy = Math.floor(sy);
+      if (ix < -1 || iy < -1 || ix >= side || iy >= side) continue;
+      const fx = sx - ix;
+      const fy = sy - iy;
+      const inX0 = ix >= 0;
+      const inX1 = ix + 1 < side;
+      const at = base + iy * side + ix;
+      let top = 0;
+      let bottom = 0;
+      if (iy >= 0) top = (inX0 ? pixels[at]! * (1 - fx) : 0) + (inX1 ? pixels[at + 1]! * fx : 0);
+      if (iy + 1 < side) bottom = (inX0 ? pixels[at + side]! * (1 - fx) : 0) + (inX1 ? pixels[at + side + 1]! * fx : 0);
+      out[y * side + x] = top * (1 - fy) + bottom * fy;
     }
   }
-}
-
-function bilinear(pixels: Uint8Array, base: number, side: number, sx: number, sy: number): number {
-  const x0 = Math.floor(sx);
-  const y0 = Math.floor(sy);
-  const fx = sx - x0;
-  const fy = sy - y0;
-  const at = (x: number, y: number): number =>
-    x < 0 || y < 0 || x >= side || y >= side ? 0 : pixels[base + y * side + x]!;
-  const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
-  const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
-  return top * (1 - fy) + bottom * fy;
 }
 
 /** Random displacement fields (side*side*2), smoothed by a Gaussian of `elasticSigma` and scaled by `elasticAlpha`. */

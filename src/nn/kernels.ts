@@ -77,6 +77,9 @@ export function denseBackward(
  * Row r of the batch is row rowIds[r] of `input`; its values are scaled by `scale` (1/255) on the fly.
  * w is (I,O), b is (O); writes out (R,O).
  *   out[r,o] = b[o] + sum_{i: x[r,i] != 0} scale * x[r,i] * w[i,o]
+ * Output columns are done in blocks of ten running sums held in local variables (registers) over the row's
+ * non-zeros, then blocks of four, then one by one: the seed's H = 10 is one pass per row, and no output is
+ * loaded and stored again for every pixel. This is the hot loop of training; measure before changing it.
  */
 export function sparseForward(
   out: Float64Array,
@@ -92,20 +95,56 @@ export function sparseForward(
   for (let r = 0; r < R; r++) {
     const row = rowIds[r]!;
     const outRow = r * O;
-    for (let o = 0; o < O; o++) out[outRow + o] = b[o]!;
+    const start = offsets[row]!;
     const end = offsets[row + 1]!;
-    for (let p = offsets[row]!; p < end; p++) {
-      const xi = values[p]! * scale;
-      const wRow = indices[p]! * O;
-      let o = 0;
-      // Four independent multiply-adds per pass keep the CPU's pipelines busy.
-      for (; o + 4 <= O; o += 4) {
-        out[outRow + o]! += xi * w[wRow + o]!;
-        out[outRow + o + 1]! += xi * w[wRow + o + 1]!;
-        out[outRow + o + 2]! += xi * w[wRow + o + 2]!;
-        out[outRow + o + 3]! += xi * w[wRow + o + 3]!;
+    let o = 0;
+    for (; o + 10 <= O; o += 10) {
+      let a0 = b[o]!, a1 = b[o + 1]!, a2 = b[o + 2]!, a3 = b[o + 3]!, a4 = b[o + 4]!;
+      let a5 = b[o + 5]!, a6 = b[o + 6]!, a7 = b[o + 7]!, a8 = b[o + 8]!, a9 = b[o + 9]!;
+      for (let p = start; p < end; p++) {
+        const x = values[p]! * scale;
+        const k = indices[p]! * O + o;
+        a0 += x * w[k]!;
+        a1 += x * w[k + 1]!;
+        a2 += x * w[k + 2]!;
+        a3 += x * w[k + 3]!;
+        a4 += x * w[k + 4]!;
+        a5 += x * w[k + 5]!;
+        a6 += x * w[k + 6]!;
+        a7 += x * w[k + 7]!;
+        a8 += x * w[k + 8]!;
+        a9 += x * w[k + 9]!;
       }
-      for (; o < O; o++) out[outRow + o]! += xi * w[wRow + o]!;
+      out[outRow + o] = a0;
+      out[outRow + o + 1] = a1;
+      out[outRow + o + 2] = a2;
+      out[outRow + o + 3] = a3;
+      out[outRow + o + 4] = a4;
+      out[outRow + o + 5] = a5;
+      out[outRow + o + 6] = a6;
+      out[outRow + o + 7] = a7;
+      out[outRow + o + 8] = a8;
+      out[outRow + o + 9] = a9;
+    }
+    for (; o + 4 <= O; o += 4) {
+      let a0 = b[o]!, a1 = b[o + 1]!, a2 = b[o + 2]!, a3 = b[o + 3]!;
+      for (let p = start; p < end; p++) {
+        const x = values[p]! * scale;
+        const k = indices[p]! * O + o;
+        a0 += x * w[k]!;
+        a1 += x * w[k + 1]!;
+        a2 += x * w[k + 2]!;
+        a3 += x * w[k + 3]!;
+      }
+      out[outRow + o] = a0;
+      out[outRow + o + 1] = a1;
+      out[outRow + o + 2] = a2;
+      out[outRow + o + 3] = a3;
+    }
+    for (; o < O; o++) {
+      let a0 = b[o]!;
+      for (let p = start; p < end; p++) a0 += values[p]! * scale * w[indices[p]! * O + o]!;
+      out[outRow + o] = a0;
     }
   }
 }
@@ -113,6 +152,7 @@ export function sparseForward(
 /**
  * First layer on sparse input, backward of sparseForward (the input needs no gradient).
  * dout is (R,O). Adds dw (I,O) += scale * x^T dout over non-zero x, and db (O) += sum_r dout.
+ * The row's output gradients are held in locals, ten at a time, while its non-zero pixels update dw's rows.
  */
 export function sparseBackward(
   dw: Float64Array,
@@ -127,20 +167,44 @@ export function sparseBackward(
   const { offsets, indices, values } = input;
   for (let r = 0; r < R; r++) {
     const row = rowIds[r]!;
-    const doutRow = r * O;
-    for (let o = 0; o < O; o++) db[o]! += dout[doutRow + o]!;
+    const dRow = r * O;
+    const start = offsets[row]!;
     const end = offsets[row + 1]!;
-    for (let p = offsets[row]!; p < end; p++) {
-      const xi = values[p]! * scale;
-      const wRow = indices[p]! * O;
-      let o = 0;
-      for (; o + 4 <= O; o += 4) {
-        dw[wRow + o]! += xi * dout[doutRow + o]!;
-        dw[wRow + o + 1]! += xi * dout[doutRow + o + 1]!;
-        dw[wRow + o + 2]! += xi * dout[doutRow + o + 2]!;
-        dw[wRow + o + 3]! += xi * dout[doutRow + o + 3]!;
+    for (let o = 0; o < O; o++) db[o]! += dout[dRow + o]!;
+    let o = 0;
+    for (; o + 10 <= O; o += 10) {
+      const d0 = dout[dRow + o]!, d1 = dout[dRow + o + 1]!, d2 = dout[dRow + o + 2]!, d3 = dout[dRow + o + 3]!;
+      const d4 = dout[dRow + o + 4]!, d5 = dout[dRow + o + 5]!, d6 = dout[dRow + o + 6]!, d7 = dout[dRow + o + 7]!;
+      const d8 = dout[dRow + o + 8]!, d9 = dout[dRow + o + 9]!;
+      for (let p = start; p < end; p++) {
+        const x = values[p]! * scale;
+        const k = indices[p]! * O + o;
+        dw[k]! += x * d0;
+        dw[k + 1]! += x * d1;
+        dw[k + 2]! += x * d2;
+        dw[k + 3]! += x * d3;
+        dw[k + 4]! += x * d4;
+        dw[k + 5]! += x * d5;
+        dw[k + 6]! += x * d6;
+        dw[k + 7]! += x * d7;
+        dw[k + 8]! += x * d8;
+        dw[k + 9]! += x * d9;
       }
-      for (; o < O; o++) dw[wRow + o]! += xi * dout[doutRow + o]!;
+    }
+    for (; o + 4 <= O; o += 4) {
+      const d0 = dout[dRow + o]!, d1 = dout[dRow + o + 1]!, d2 = dout[dRow + o + 2]!, d3 = dout[dRow + o + 3]!;
+      for (let p = start; p < end; p++) {
+        const x = values[p]! * scale;
+        const k = indices[p]! * O + o;
+        dw[k]! += x * d0;
+        dw[k + 1]! += x * d1;
+        dw[k + 2]! += x * d2;
+        dw[k + 3]! += x * d3;
+      }
+    }
+    for (; o < O; o++) {
+      const d0 = dout[dRow + o]!;
+      for (let p = start; p < end; p++) dw[indices[p]! * O + o]! += values[p]! * scale * d0;
     }
   }
 }

@@ -44,7 +44,10 @@ export function parameterCount(shape: NetworkShape): number {
 }
 
 /** Lays the four tensors over `data` (zeros if not given; a SharedArrayBuffer-backed array for threads). */
-export function createParameters(shape: NetworkShape, data = new Float64Array(parameterCount(shape))): Parameters {
+export function createParameters(
+  shape: NetworkShape,
+  data: Float64Array = new Float64Array(parameterCount(shape)),
+): Parameters {
   const { inputSize: I, hiddenSize: H, classCount: K } = shape;
   if (data.length !== parameterCount(shape)) {
     throw new RangeError(`parameter vector has ${data.length} values, the shape needs ${parameterCount(shape)}`);
@@ -151,6 +154,7 @@ export function accumulateGradient(
   lossScale: number,
 ): BatchResult {
   const { hiddenSize: H, classCount: K } = params.shape;
+  if (R > ws.maxRows) throw new RangeError(`accumulateGradient: ${R} rows exceed the workspace's ${ws.maxRows}`);
   for (let r = 0; r < R; r++) ws.labels[r] = labels[rowIds[r]!]!;
   sparseForward(ws.hidden, input, rowIds, inputScale, params.w1, params.b1, R, H);
   reluForward(ws.activations, ws.hidden, R * H);

@@ -103,7 +103,7 @@ export interface ScheduleSettings {
   readonly name: ScheduleName;
   /** Peak learning rate. */
   readonly learningRate: number;
-  /** Steps of linear warm-up from lr/10 to lr (0 for none). */
+  /** Steps of linear warm-up, rising from about lr/10 at step 0 to lr at step warmupSteps - 1 (0 for none). */
   readonly warmupSteps: number;
   /** For `step`: multiply by `decay` every `stepEvery` steps. */
   readonly decay: number;

@@ -7,6 +7,7 @@ import { classCount, pixelScale, toSparseRows, type Dataset } from '../data/data
 import { heldOutCount, splitFromHeldOut, splitRows, type Split } from '../data/split.js';
 import { createAugmenter } from '../data/augment.js';
 import { LocalEngine, type GradientEngine } from '../nn/engine.js';
+import type { SharedInputs } from '../nn/threads.js';
 import { createParameters, initialise, type NetworkShape, type Parameters } from '../nn/network.js';
 import { Random } from '../nn/random.js';
 import { inputError } from '../errors.js';
@@ -16,10 +17,19 @@ import { binomialStandardError } from './metrics.js';
 import type { TrainConfig } from './presets.js';
 import { planSchedule, train, type ResumePoint, type TrainerEvents, type TrainingOutcome } from './trainer.js';
 
-/** Builds the engine for a network; the thread pool plugs in here. */
-export type EngineFactory = (shape: NetworkShape, params: Parameters, input: Dataset) => Promise<GradientEngine>;
+/**
+ * Builds the engine for a network. `inputs` lists every input and label array the trainer will pass to it
+ * (allocated with `allocate`, which gives SharedArrayBuffers when threads are used).
+ */
+export interface EngineFactory {
+  readonly allocate: (bytes: number) => ArrayBufferLike;
+  create(shape: NetworkShape, params: Parameters, inputs: SharedInputs): Promise<GradientEngine>;
+}
 
-export const localEngineFactory: EngineFactory = async (shape, params) => new LocalEngine(shape, params);
+export const localEngineFactory: EngineFactory = {
+  allocate: (bytes) => new ArrayBuffer(bytes),
+  create: async (shape, params) => new LocalEngine(shape, params),
+};
 
 export interface FitOptions {
   readonly events?: TrainerEvents;
@@ -55,7 +65,10 @@ export async function fitModel(dataset: Dataset, config: TrainConfig, options: F
     params = createParameters(shape, resumeFrom.params.data.slice());
     resume = {
       iteration: resumeFrom.training.iterations,
-      optimizer: resumeFrom.optimizer,
+      // A copy: the run updates its optimiser state in place, and the loaded model stays as it was read.
+      optimizer: resumeFrom.optimizer
+        ? { ...resumeFrom.optimizer, first: resumeFrom.optimizer.first.slice(), second: resumeFrom.optimizer.second.slice() }
+        : null,
       history: resumeFrom.history,
       elapsedSeconds: resumeFrom.training.elapsedSeconds,
     };
@@ -65,10 +78,19 @@ export async function fitModel(dataset: Dataset, config: TrainConfig, options: F
     initialise(params, config.init, new Random(config.seed));
   }
 
-  const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features);
+  const factory = options.engineFactory ?? localEngineFactory;
+  const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features, factory.allocate);
+  const sharedLabels = new Uint8Array(factory.allocate(labels.length));
+  sharedLabels.set(labels);
   const plan = planSchedule(config, split.trainRows.length);
-  const augmenter = config.augment ? createAugmenter(dataset, config.augment, plan.batchSize, config.seed) : null;
-  const engine = await (options.engineFactory ?? localEngineFactory)(shape, params, dataset);
+  const augmenter = config.augment
+    ? createAugmenter(dataset, config.augment, plan.batchSize, config.seed, factory.allocate)
+    : null;
+  const engine = await factory.create(shape, params, {
+    inputs: augmenter ? [input, augmenter.input] : [input],
+    labels: augmenter ? [sharedLabels, augmenter.labels] : [sharedLabels],
+    maxRows: dataset.rows,
+  });
   options.onStart?.({
     split,
     fullBatch: plan.fullBatch,
@@ -77,7 +99,7 @@ export async function fitModel(dataset: Dataset, config: TrainConfig, options: F
   });
   let outcome: TrainingOutcome;
   try {
-    outcome = await train(config, engine, { input, labels, split, augmenter }, options.events, resume);
+    outcome = await train(config, engine, { input, labels: sharedLabels, split, augmenter }, options.events, resume);
   } finally {
     await engine.close();
   }
