@@ -1,7 +1,9 @@
 /** `digits predict <file>`: a Kaggle submission (ImageId,Label) on stdout, or atomically to --out. */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { loadModel } from '../model/file.js';
-import { checkCompatible, predictRows } from '../model/inference.js';
+import { checkCompatible, predictAllRows } from '../model/inference.js';
+import { PredictThreads } from '../model/predictThreads.js';
 import { writeFileAtomic } from '../model/atomic.js';
 import { Reporter, type ProgressMode } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
@@ -15,6 +17,7 @@ export interface PredictOptions {
   quiet: boolean;
   progress: ProgressMode;
   maxErrors: number;
+  threads?: number;
 }
 
 /** The submission text: header, then one `ImageId,Label` row per image, ImageId counting from 1. */
@@ -35,11 +38,27 @@ export async function runPredict(file: string, options: PredictOptions, context:
     stderr: context.stderr,
     stdout: context.stdout,
   });
+  // The threads start first, so that they are ready when the rows are.
+  const threads = new PredictThreads(options.threads ?? availableParallelism());
+  try {
+    return await predictFile(file, options, context, reporter, threads);
+  } finally {
+    await threads.close();
+  }
+}
+
+async function predictFile(
+  file: string,
+  options: PredictOptions,
+  context: CommandContext,
+  reporter: Reporter,
+  threads: PredictThreads,
+): Promise<number> {
   // The model first: a bad model path should not cost a long CSV read.
   const model = loadModel(options.model);
   const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors);
   checkCompatible(model, dataset, options.model);
-  const { predicted } = predictRows(model, dataset);
+  const { predicted } = await predictAllRows(model, dataset, threads);
   const text = submissionCsv(predicted, model.classes);
   if (options.out) {
     const outPath = resolve(context.cwd, options.out);

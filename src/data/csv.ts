@@ -50,8 +50,12 @@ export async function readDigitCsv(path: string, options: ReadCsvOptions): Promi
   const progress = (): void =>
     options.onProgress?.({ rows: builder.rowCount, bytesRead: source.bytesRead(), totalBytes: source.size });
   // Plain numeric lines take the fast path; from the first line it is not sure about, csv-parse reads the rest.
+  const expectedBytes = (seen: number): number | undefined =>
+    source.size === undefined ? undefined : (source.size * seen) / Math.max(1, source.bytesRead());
   const handover =
-    options.fastPath === false ? { line: 1, rest: source.chunks } : await readPlainRows(source.chunks, builder, progress);
+    options.fastPath === false
+      ? { line: 1, rest: source.chunks }
+      : await readPlainRows(source.chunks, builder, { onRows: progress, expectedBytes });
   if (handover) await parseWithCsvParse(handover.rest, builder, source.name, progress);
   progress();
   return builder.finish(source);
@@ -132,6 +136,10 @@ export function parseSmallInt(text: string): number {
     value = value * 10 + digit;
   }
   return value;
+}
+
+function tight(bytes: Uint8Array, length: number): Uint8Array {
+  return bytes.length - length <= bytes.length / 16 ? bytes.subarray(0, length) : bytes.slice(0, length);
 }
 
 function quote(value: string): string {
@@ -228,6 +236,11 @@ export class TableBuilder {
     this.rows++;
   }
 
+  /** Room for `rows` rows in all, when the reader can tell how many are coming. */
+  reserveRows(rows: number): void {
+    if (this.layout && rows > this.labels.length) this.grow(rows);
+  }
+
   /** Checks that anything was read and hands over the dataset (trimmed to size). */
   finish(source: Pick<InputSource, 'name' | 'sha256'> & { path?: string }): Dataset {
     if (this.problems.length > 0) this.throwProblems(true);
@@ -240,7 +253,8 @@ export class TableBuilder {
     return {
       rows: this.rows,
       features,
-      pixels: this.pixels.slice(0, this.rows * features),
+      // Trimmed by a copy, unless little would be left over (rows were counted ahead): then no copy.
+      pixels: tight(this.pixels, this.rows * features),
       labels: hasLabels ? this.labels.slice(0, this.rows) : null,
       source: {
         path: source.path ?? (source.name === 'stdin' ? '-' : source.name),

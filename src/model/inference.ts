@@ -1,9 +1,10 @@
 /** Predictions from a loaded model on a dataset: the one path used by predict, eval (and serve). */
-import { toSparseRows, type Dataset } from '../data/dataset.js';
-import { predictProbabilities, predictedClasses, Workspace } from '../nn/network.js';
-import { chunkRows } from '../nn/engine.js';
+import { pixelScale, toSparseRows, type Dataset } from '../data/dataset.js';
+import { predictedClasses } from '../nn/network.js';
 import { inputError } from '../errors.js';
 import type { Model } from './file.js';
+import { packFirstLayer, predictWithPacked } from './predictKernel.js';
+import { sharedBuffer, type PredictThreads } from './predictThreads.js';
 
 export interface Predictions {
   /** (rows, K) class probabilities. */
@@ -29,6 +30,19 @@ export function predictRows(model: Model, dataset: Dataset, rowIds?: Uint32Array
   const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features);
   const K = model.params.shape.classCount;
   const probs = new Float64Array(ids.length * K);
-  predictProbabilities(model.params, new Workspace(model.params.shape, chunkRows), input, ids, probs);
+  const { inputSize: I, hiddenSize: H } = model.params.shape;
+  predictWithPacked(model.params, packFirstLayer(model.params.w1, I, H), input, ids, 1 / pixelScale, probs);
   return { probs, predicted: predictedClasses(probs, ids.length, K) };
+}
+
+/** predictRows for all rows of the dataset, spread over `threads`: the same numbers, sooner. */
+export async function predictAllRows(model: Model, dataset: Dataset, threads: PredictThreads): Promise<Predictions> {
+  const R = dataset.rows;
+  const K = model.params.shape.classCount;
+  const input = toSparseRows(dataset.pixels, R, dataset.features, sharedBuffer);
+  const ids = new Uint32Array(sharedBuffer(R * 4), 0, R);
+  for (let r = 0; r < R; r++) ids[r] = r;
+  const probs = new Float64Array(sharedBuffer(R * K * 8), 0, R * K);
+  await threads.predict(model.params, input, ids, 1 / pixelScale, probs);
+  return { probs, predicted: predictedClasses(probs, R, K) };
 }
