@@ -81,7 +81,16 @@ export async function readPlainRows(
   options: PlainRowOptions = {},
 ): Promise<Handover | null> {
   const input = chunks[Symbol.asyncIterator]();
-  const reader = new LineReader(sink, options);
+  try {
+    return await readFrom(input, new LineReader(sink, options));
+  } catch (error) {
+    // A bad header, say: let go of the file before the error goes up.
+    await input.return?.().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function readFrom(input: AsyncIterator<Buffer>, reader: LineReader): Promise<Handover | null> {
   /** An incomplete line carried over from earlier chunks. */
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -175,12 +184,19 @@ class LineReader {
     const line = this.line;
     const blank = Buffer.from((this.crlf ? '\r\n' : '\n').repeat(line - 1));
     async function* rest(): AsyncGenerator<Buffer> {
-      if (blank.length > 0) yield blank;
-      for (const buf of first) if (buf.length > 0) yield buf;
-      for (;;) {
-        const next = await input.next();
-        if (next.done) return;
-        yield next.value;
+      let finished = false;
+      try {
+        if (blank.length > 0) yield blank;
+        for (const buf of first) if (buf.length > 0) yield buf;
+        for (;;) {
+          const next = await input.next();
+          if (next.done) break;
+          yield next.value;
+        }
+        finished = true;
+      } finally {
+        // csv-parse stopped early (an error): let go of the file.
+        if (!finished) await input.return?.().catch(() => undefined);
       }
     }
     return { line, rest: rest() };
@@ -259,6 +275,12 @@ function parsePlainRow(
   let k = 0;
   const last = columns - 1;
   for (let column = 0; column <= last; column++) {
+    // Most pixels are 0: "0," is taken in one step.
+    if (buf[p] === digit0 && buf[p + 1] === comma && column < last && column !== labelColumn) {
+      pixels[k++] = 0;
+      p += 2;
+      continue;
+    }
     const first = p;
     let value = buf[p]! - digit0;
     if (value < 0 || value > 9) return notSure;
