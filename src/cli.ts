@@ -3,15 +3,18 @@
  * messages and exit codes, handles Ctrl-C and closed pipes, and calls process.exit.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { DigitsError, ExitCode } from './errors.js';
+import { debugEnabled } from './debug.js';
+import { DigitsError, ExitCode, describeFileError, isBrokenPipe, isSystemError } from './errors.js';
 import { stderrChalk } from './ui/color.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
-import { batchSize, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './commands/options.js';
+import { batchSize, hiddenUnits, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList, seed } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
 import { presetNames } from './train/presets.js';
+import { defaultHost, defaultPort, portNumber } from './serve/options.js';
 import { toolVersion } from './version.js';
+import { examples, presetTable } from './ui/help.js';
 
-const debug = (process.env.DEBUG ?? '').split(',').some((name) => name.trim() === 'digits' || name.trim() === '*');
+const debug = debugEnabled;
 
 function context(program: Command, stop: StopFlag): CommandContext {
   const color = program.opts<{ color: boolean }>().color;
@@ -40,21 +43,33 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .version(toolVersion, '-V, --version', 'print the version')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('(see: digits --help)')
     .configureHelp({ showGlobalOptions: true })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      examples([
+        ['digits train', 'train on the bundled sample of real Kaggle rows'],
+        ['digits eval', 'score it: accuracy, confusion matrix, worst mistakes drawn'],
+        ['digits predict test.csv > submission.csv', 'a Kaggle submission'],
+        ['digits show test.csv --rows 1-4 --model models/model.json', 'look at digits and what the model reads'],
+        ['digits info', 'what the model file holds'],
+        ['digits serve', 'a web page: draw a digit, watch the model read it'],
+      ]) + '\nRun "digits <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n',
+    );
 
   program
     .command('train')
     .summary('train a model and save it as JSON')
     .description(
-      'Train the 784-hidden-10 network on a labelled CSV (plain, gzip or - for stdin) and save the model.\n' +
+      'Train the 784-hidden-10 network on a labelled CSV (plain, gzip or - for stdin) and save the model. ' +
         'With no file, trains on the bundled sample of real Kaggle rows.',
     )
     .argument('[file]', 'labelled CSV (default: the bundled sample, data/sample/train.csv.gz)')
     .option('--out <path>', 'where the model is written (atomically)', defaultModelPath)
+    .option('--plot <file.svg>', 'also draw the learning curves (loss and accuracy per epoch) into an SVG file')
     .addOption(new Option('--preset <name>', 'seed (the original numpy run), default, or best').choices(presetNames).default('default'))
-    .option('--hidden <n>', "hidden units (preset's)", positiveInt)
+    .option('--hidden <n>', "hidden units, 1 to 4096 (preset's)", hiddenUnits)
     .option('--epochs <n>', "passes over the training rows (preset's)", positiveInt)
     .option('--iterations <n>', "gradient steps in all; overrides --epochs (preset's)", positiveInt)
     .option('--batch-size <n>', "rows per step; 0 or full = full batch (preset's)", batchSize)
@@ -64,9 +79,9 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--weight-decay <x>', "decoupled L2 weight decay (preset's)", nonNegativeNumber)
     .option('--holdout <n>', "rows held out: a count or a fraction; 0 for none (preset's)", holdout)
     .option('--patience <n>', 'stop after n epochs without a better held-out accuracy, keeping the best weights', positiveInt)
-    .option('--no-augment', "turn off the best preset's image augmentation")
+    .option('--no-augment', 'turn off the image augmentation of the default and best presets')
     .option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)')
-    .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', nonNegativeInt)
+    .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', seed)
     .option('--log-every <n>', 'report every n iterations (default 10)', positiveInt)
     .option('--threads <n>', 'worker threads for the kernels (default: cores available)', positiveInt)
     .option('--json', 'JSON lines on stdout: one object per report, then a summary', false)
@@ -75,11 +90,14 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addOption(maxErrorsOption())
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  digits train                                   # the bundled sample, to see it work\n' +
-        '  digits train train.csv                         # the default preset on Kaggle\'s train.csv\n' +
-        '  digits train train.csv --preset seed           # the original numpy run, for comparison\n' +
-        '  digits train train.csv --holdout 0 --out models/final.json   # train on every row for a submission\n',
+      presetTable() +
+        examples([
+          ['digits train', 'the bundled sample, to see it work'],
+          ['digits train train.csv --plot curve.svg', "the default preset on Kaggle's train.csv, with learning curves"],
+          ['digits train train.csv --preset seed', 'the original numpy run, for comparison'],
+          ['digits train train.csv --holdout 0 --out models/final.json', 'train on every row for a submission'],
+          ['digits train train.csv --json > run.jsonl', 'JSON lines per report (schema: docs/json.md)'],
+        ]),
     )
     .action(async (file: string | undefined, options) => {
       const { runTrain } = await import('./commands/train.js');
@@ -99,9 +117,11 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addOption(maxErrorsOption())
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  digits predict test.csv > submission.csv\n' +
-        '  digits predict test.csv.gz --model models/final.json --out submission.csv\n',
+      examples([
+        ['digits predict test.csv > submission.csv', 'the submission on stdout'],
+        ['digits predict test.csv.gz --model models/final.json --out submission.csv', 'written atomically'],
+        ['zcat test.csv.gz | digits predict - | head', 'from stdin; stops quietly when head has enough'],
+      ]),
     )
     .action(async (file: string, options) => {
       const { runPredict } = await import('./commands/predict.js');
@@ -112,64 +132,219 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .command('eval')
     .summary('score a model: accuracy, confusion matrix, per-digit precision/recall/F1')
     .description(
-      'Score a model on a labelled CSV, or, with no file, on the held-out rows recorded in the model\n' +
+      'Score a model on a labelled CSV, or, with no file, on the held-out rows recorded in the model ' +
         '(re-reading the training file, which must not have changed).',
     )
     .argument('[file]', 'labelled CSV (default: the held-out rows of the training file)')
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--json', 'one JSON object on stdout', false)
+    .option('--mistakes <n>', 'worst mistakes to draw, 0 for none (default: as many as fit across the terminal)', nonNegativeInt)
     .option('--quiet', 'only errors', false)
     .addOption(progressOption())
     .addOption(maxErrorsOption())
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  digits eval                          # held-out rows of the training file\n' +
-        '  digits eval labelled.csv --json      # a labelled file, as JSON\n',
+      examples([
+        ['digits eval', 'the held-out rows of the training file'],
+        ['digits eval labelled.csv --mistakes 12', 'a labelled file, drawing the 12 worst mistakes'],
+        ['digits eval --json | jq .accuracy', 'one JSON object on stdout (schema: docs/json.md)'],
+      ]),
     )
     .action(async (file: string | undefined, options) => {
       const { runEval } = await import('./commands/eval.js');
       setExitCode(await runEval(file, options, context(program, stop)));
     });
 
+  program
+    .command('show')
+    .summary('draw digits from a CSV in the terminal, with a model\'s predictions')
+    .description(
+      'Draw rows of a CSV as pictures in the terminal (28x28 pixels in 14 lines of half blocks) with their labels; ' +
+        'with --model, the prediction and the three most probable digits beside each.',
+    )
+    .argument('<file>', 'CSV of images, labelled or not; - for stdin')
+    .option('--rows <list>', 'data rows to draw, 1 being the first after the header: 1,2,5 or 10-15 (default: 1-6)', rowList)
+    .option('--model <path>', 'also show what this model predicts')
+    .option('--json', 'one JSON object on stdout: labels, predictions, probabilities', false)
+    .option('--quiet', 'only errors', false)
+    .addOption(progressOption())
+    .addOption(maxErrorsOption())
+    .addHelpText(
+      'after',
+      examples([
+        ['digits show train.csv', 'the first six digits and their labels'],
+        ['digits show test.csv --rows 1-4 --model models/model.json', "what the model reads, with its top 3"],
+        ['digits show train.csv --rows 1013 --model models/model.json', 'look at a mistake that eval listed'],
+      ]),
+    )
+    .action(async (file: string, options) => {
+      const { runShow } = await import('./commands/show.js');
+      setExitCode(await runShow(file, options, context(program, stop)));
+    });
+
+  program
+    .command('plot')
+    .summary('draw a model\'s learning curves (loss and accuracy) as SVG')
+    .description(
+      'Write the learning curves kept in a model file (loss and accuracy, training and held-out, per epoch or per ' +
+        'report for full-batch runs) to an SVG file, written atomically.',
+    )
+    .argument('[model]', `model file (default: ${defaultModelPath})`)
+    .argument('[out]', 'SVG file to write (default: the model\'s path with .svg)')
+    .option('--quiet', 'only errors', false)
+    .addHelpText(
+      'after',
+      examples([
+        ['digits plot', `${defaultModelPath} -> models/model.svg`],
+        ['digits plot models/final.json curve.svg', 'a named model and picture'],
+        ['rsvg-convert curve.svg -o curve.png', 'a PNG, if you need one (Debian: librsvg2-bin)'],
+      ]),
+    )
+    .action(async (model: string | undefined, out: string | undefined, options) => {
+      const { runPlot } = await import('./commands/plot.js');
+      setExitCode(await runPlot(model, out, options, context(program, stop)));
+    });
+
+  program
+    .command('info')
+    .summary('what a model file holds: network, hyperparameters, data, metrics')
+    .description(
+      'Print a model\'s architecture and parameter count, preset and hyperparameters, training data (path, rows, ' +
+        'SHA-256), final metrics, and the digits version and date that wrote it.',
+    )
+    .argument('[model]', `model file (default: ${defaultModelPath})`)
+    .option('--json', 'one JSON object on stdout', false)
+    .addHelpText(
+      'after',
+      examples([
+        ['digits info', `about ${defaultModelPath}`],
+        ['digits info models/final.json --json | jq .metrics', 'as data (schema: docs/json.md)'],
+      ]),
+    )
+    .action(async (model: string | undefined, options) => {
+      const { runInfo } = await import('./commands/info.js');
+      setExitCode(await runInfo(model ?? defaultModelPath, options, context(program, stop)));
+    });
+
+  program
+    .command('serve')
+    .summary('a local web page: draw a digit and watch the model read it')
+    .description(
+      'Serve a page where you draw a digit with mouse, pen or finger and see, as you draw, the 28x28 image the ' +
+        'model reads (MNIST-style preprocessing), its prediction and the ten probabilities. Works offline.',
+    )
+    .option('--model <path>', 'model file', defaultModelPath)
+    .option('--port <n>', 'port to listen on; 0 for any free port', portNumber, defaultPort)
+    .option('--host <address>', 'address to listen on; the default lets only this machine in', defaultHost)
+    .addHelpText(
+      'after',
+      examples([
+        ['digits serve', 'http://127.0.0.1:8080/ with models/model.json'],
+        ['digits serve --model models/final.json --port 3000', 'another model, another port'],
+      ]),
+    )
+    .action(async (options) => {
+      const { runServe } = await import('./commands/serve.js');
+      setExitCode(await runServe(options, context(program, stop)));
+    });
+
+  // A usage error ends with where to read more about that command.
+  for (const command of program.commands) command.showHelpAfterError(`(see: digits ${command.name()} --help)`);
   return program;
 }
 
-/** Prints an error for people: one or a few lines, a stack trace only with DEBUG=digits. */
-function printError(error: unknown): number {
+const systemCallVerbs: Readonly<Record<string, string>> = {
+  open: 'opening it',
+  read: 'reading it',
+  write: 'writing it',
+  rename: 'renaming it',
+  mkdir: 'creating it',
+  unlink: 'removing it',
+  scandir: 'listing it',
+  stat: 'looking at it',
+};
+
+/** Prints an error for people: one or a few lines, a stack trace only with DEBUG=digits. Returns the exit code. */
+export function printError(error: unknown, stderr: { write(text: string): unknown } = process.stderr): number {
+  // A closed pipe on stdout (digits predict ... | head) is how such a run ends: quietly, and successfully.
+  if (isBrokenPipe(error)) return ExitCode.ok;
   const chalk = stderrChalk({ color: !process.argv.includes('--no-color') });
+  const stack = debug && error instanceof Error && error.stack ? error.stack + '\n' : '';
   if (error instanceof DigitsError) {
-    process.stderr.write(`${chalk.red('error:')} ${error.message}\n`);
-    for (const line of error.details) process.stderr.write(`  ${line}\n`);
-    if (debug && error.stack) process.stderr.write(error.stack + '\n');
+    stderr.write(`${chalk.red('error:')} ${error.message}\n`);
+    for (const line of error.details) stderr.write(`  ${line}\n`);
+    stderr.write(stack);
     return error.exitCode;
   }
+  if (isSystemError(error) && typeof error.path === 'string') {
+    // A file-system error that escaped the place that should have explained it: still say what and where.
+    const doing = systemCallVerbs[error.syscall ?? ''] ?? 'working on it';
+    stderr.write(`${chalk.red('error:')} ${describeFileError(error, error.path, doing)}\n`);
+    stderr.write(stack);
+    return ExitCode.failure;
+  }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${chalk.red('error:')} ${message}\n`);
-  if (debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-  else process.stderr.write('  This is a bug in digits; run with DEBUG=digits for details and report it.\n');
+  stderr.write(`${chalk.red('error:')} ${message || 'unexpected failure'}\n`);
+  if (stack) stderr.write(stack);
+  else stderr.write('  This is a bug in digits; run again with DEBUG=digits for the details, and please report it.\n');
   return ExitCode.failure;
 }
 
-export async function main(argv: string[] = process.argv): Promise<void> {
-  const stop: StopFlag = { requested: null };
-  let exitCode = 0;
+export interface SignalActions {
+  write(text: string): void;
+  exit(code: number): void;
+  /** True when stderr is a terminal (a progress bar may have hidden the cursor). */
+  readonly terminal: boolean;
+}
 
-  // A closed stdout (digits predict ... | head) is not an error: end quietly.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-  });
-
-  // The first Ctrl-C (or SIGTERM) asks the run to stop after the current step and save; the second exits now.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stop.requested) {
-      if (process.stderr.isTTY) process.stderr.write('\x1b[?25h\n');
-      process.stderr.write('Stopped at once; nothing written.\n');
-      process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
+/**
+ * What Ctrl-C (SIGINT) and SIGTERM do. While a training run can stop after its current step and save
+ * (`stop.graceful`), the first signal asks it to; any other signal ends the program at once, without writing.
+ * Once the command has finished (`stop.finished`), signals change nothing: the program is exiting anyway.
+ */
+export function createSignalHandler(stop: StopFlag, actions: SignalActions): (signal: NodeJS.Signals) => void {
+  return (signal) => {
+    if (stop.finished) return;
+    const code = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+    if (stop.graceful && !stop.requested) {
+      stop.requested = signal;
+      actions.write(`\nStopping after this step to save the model (${signal}); press Ctrl-C again to quit at once without saving.\n`);
+      return;
     }
-    stop.requested = signal;
-    process.stderr.write(`\nStopping after this step (${signal}); press Ctrl-C again to quit without saving.\n`);
+    if (actions.terminal) actions.write('\x1b[?25h');
+    actions.write(stop.requested ? '\nStopped at once; the model was not saved.\n' : `\nInterrupted (${signal}).\n`);
+    actions.exit(code);
   };
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const stop: StopFlag = { requested: null, graceful: false, finished: false };
+  let exitCode = 0;
+  const exitNow = (code: number): void => {
+    stop.finished = true;
+    process.exit(code);
+  };
+
+  // A closed stdout (digits predict ... | head) or stderr is not an error: end quietly. Any other failure to
+  // write there (a full disk under "> file") is said on stderr, if it still works.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (isBrokenPipe(error)) exitNow(ExitCode.ok);
+      const where = stream === process.stdout ? 'standard output' : 'standard error';
+      if (stream === process.stdout) process.stderr.write(`error: cannot write to ${where}: ${error.message}\n`);
+      exitNow(ExitCode.failure);
+    });
+  }
+  // Whatever slips through (a bug, a rejected promise nobody awaited) still ends with a short message.
+  const crash = (error: unknown): void => exitNow(printError(error));
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+
+  const onSignal = createSignalHandler(stop, {
+    write: (text) => process.stderr.write(text),
+    exit: exitNow,
+    terminal: process.stderr.isTTY === true,
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -185,6 +360,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       exitCode = printError(error);
     }
   }
+  stop.finished = true;
   process.exitCode = exitCode;
   // Worker threads or timers must not hold the process open once the command is done.
   setImmediate(() => process.exit(exitCode));

@@ -41,23 +41,57 @@ export function isSystemError(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
 }
 
-/** A one-line, user-facing explanation of a file-system error on `path`. */
+/** What a file-system error code means, in a few words (without the path). */
+export function fileProblem(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files';
+    case 'EIO':
+      return 'input/output error (the disk or network drive may be failing)';
+    case 'ENAMETOOLONG':
+      return 'the name is too long';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    case 'EBUSY':
+      return 'the file is busy';
+    default:
+      // Node's message repeats the code, the system call and the path; keep only the reason.
+      return (error.message.replace(/^[A-Z0-9_]+: /, '').replace(/, \w+ '.*'$/, '') || String(error.code)).trim();
+  }
+}
+
+/**
+ * A one-line, user-facing explanation of a file-system error on `path`. Missing files and directories speak for
+ * themselves; for everything else the line also says what was being done.
+ */
 export function describeFileError(error: NodeJS.ErrnoException, path: string, doing: string): string {
   switch (error.code) {
     case 'ENOENT':
-      return `${path}: no such file (while ${doing})`;
     case 'EISDIR':
-      return `${path}: is a directory, not a file`;
-    case 'EACCES':
-    case 'EPERM':
-      return `${path}: permission denied (while ${doing})`;
-    case 'EROFS':
-      return `${path}: the file system is read-only (while ${doing})`;
-    case 'ENOSPC':
-      return `${path}: no space left on the device (while ${doing})`;
     case 'ENOTDIR':
-      return `${path}: a part of the path is not a folder`;
+      return `${path}: ${fileProblem(error)}`;
     default:
-      return `${path}: ${error.message} (while ${doing})`;
+      return `${path}: ${fileProblem(error)} (while ${doing})`;
   }
+}
+
+/** True for the error a write to a closed pipe gives (`digits predict ... | head`). */
+export function isBrokenPipe(error: unknown): boolean {
+  return isSystemError(error) && (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED');
 }

@@ -17,6 +17,9 @@ export async function loadCsv(
   } catch {
     size = undefined; // readDigitCsv reports the missing file with the full message.
   }
+  if (path === '-' && process.stdin.isTTY) {
+    reporter.info('Reading CSV from standard input; paste or type rows, then Ctrl-D (or pipe a file in: < train.csv).');
+  }
   reporter.loadStarted(path === '-' ? 'stdin' : path, size);
   try {
     const dataset = await readDigitCsv(path, {

@@ -9,6 +9,7 @@ import { Reporter, type ProgressMode } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
 import type { CommandContext } from './context.js';
 import { loadCsv } from './load.js';
+import { writeToStdout } from './output.js';
 import { displayPath, ensureParentFolder } from './paths.js';
 
 export interface PredictOptions {
@@ -63,12 +64,12 @@ async function predictFile(
   if (options.out) {
     const outPath = resolve(context.cwd, options.out);
     ensureParentFolder(outPath);
-    writeFileAtomic(outPath, text);
+    writeFileAtomic(outPath, text, displayPath(outPath, context.cwd));
     reporter.info(
       `Wrote ${count(dataset.rows)} predictions to ${displayPath(outPath, context.cwd)} (read in ${seconds(loadSeconds)}).`,
     );
   } else {
-    await new Promise<void>((done, fail) => context.stdout.write(text, (error) => (error ? fail(error) : done())));
+    await writeToStdout(context.stdout, text);
   }
   return 0;
 }

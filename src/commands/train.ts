@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { ExitCode, inputError } from '../errors.js';
 import { loadModel, saveModel, type Model } from '../model/file.js';
+import { checkWritable } from '../model/atomic.js';
 import { fitModel } from '../train/fit.js';
 import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';
 import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
@@ -11,9 +12,12 @@ import type { CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { bundledTrainFile, defaultModelPath, displayPath, ensureParentFolder } from './paths.js';
 import { createEngineFactory, defaultThreads } from './threads.js';
+import { plotMessage, writeLearningCurve } from './plot.js';
 
 export interface TrainOptions {
   out: string;
+  /** Also write the learning curves to this SVG file. */
+  plot?: string;
   preset: PresetName;
   hidden?: number;
   epochs?: number;
@@ -83,6 +87,8 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   }
   const outPath = resolve(context.cwd, options.out);
   ensureParentFolder(outPath);
+  // Find out now, not after hours of training, if the model cannot be written there.
+  checkWritable(outPath, displayPath(outPath, context.cwd));
 
   const shown = displayPath(path, context.cwd);
   if (!file && !resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
@@ -98,6 +104,8 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
     engineFactory: createEngineFactory(threads),
     ...(resumeFrom ? { resumeFrom } : {}),
     onStart: ({ split, fullBatch, totalIterations, totalEpochs }) => {
+      // From here on, Ctrl-C stops after the current step and saves (before, it quits at once).
+      context.stop.graceful = true;
       const how = fullBatch
         ? `${totalIterations} iterations of full-batch gradient descent`
         : `${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'} of mini-batches of ${config.batchSize}`;
@@ -117,7 +125,7 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
     },
   }).finally(() => reporter.finish());
 
-  saveModel(outPath, model);
+  saveModel(outPath, model, displayPath(outPath, context.cwd));
   const heldOut = model.training.heldOut;
   if (outcome.restoredBest) {
     reporter.info(
@@ -134,6 +142,10 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
         ? ` Stopped early: no better held-out accuracy for ${config.patience} evaluations.`
         : '';
   reporter.info(`${summary}. Model written to ${chalk.green(displayPath(outPath, context.cwd))} (${seconds(outcome.elapsedSeconds)} training).${stopped}`);
+  if (options.plot) {
+    const plotPath = resolve(context.cwd, options.plot);
+    reporter.info(plotMessage(writeLearningCurve(model, plotPath), plotPath, context.cwd));
+  }
   const last = model.history.at(-1);
   reporter.json({
     event: 'summary',

@@ -3,7 +3,7 @@
  * Dataset, streaming through csv-parse. Every row is checked; problems are reported as `file:line:column`
  * with the header as line 1. csv-parse is the parser of record: quotes, a BOM, CRLF and blank lines are its job.
  */
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { pipeline } from 'node:stream/promises';
 import type { Dataset } from './dataset.js';
 import { readPlainRows } from './fastCsv.js';
@@ -45,25 +45,30 @@ const maxLabel = 9;
 
 /** Reads a whole CSV file (or stdin for `-`) into memory, one byte per pixel. */
 export async function readDigitCsv(path: string, options: ReadCsvOptions): Promise<Dataset> {
-  const source = openInput(path, options.stdin as never);
+  const source = openInput(path, options.stdin);
   const builder = new TableBuilder(source.name, options);
   const progress = (): void =>
     options.onProgress?.({ rows: builder.rowCount, bytesRead: source.bytesRead(), totalBytes: source.size });
-  // Plain numeric lines take the fast path; from the first line it is not sure about, csv-parse reads the rest.
   const expectedBytes = (seen: number): number | undefined =>
     source.size === undefined ? undefined : (source.size * seen) / Math.max(1, source.bytesRead());
-  const handover =
-    options.fastPath === false
-      ? { line: 1, rest: source.chunks }
-      : await readPlainRows(source.chunks, builder, { onRows: progress, expectedBytes });
-  if (handover) await parseWithCsvParse(handover.rest, builder, source.name, progress);
+  try {
+    // Plain numeric lines take the fast path; from the first line it is unsure about, csv-parse reads the rest.
+    const handover =
+      options.fastPath === false
+        ? { line: 1, rest: source.chunks }
+        : await readPlainRows(source.chunks, builder, { onRows: progress, expectedBytes });
+    if (handover) await parseWithCsvParse(handover.rest, builder, source.name, progress);
+  } finally {
+    source.close();
+  }
   progress();
   return builder.finish(source);
 }
 
 /**
  * csv-parse over `chunks`, each record checked by the builder as soon as it is parsed (on_record), so that
- * problems are reported in file order, and a bad row before a CSV syntax error is the one reported.
+ * problems are reported in file order: a bad row before a CSV syntax error is the one reported. pipeline()
+ * handles back-pressure, and a failure on either side (a damaged gzip, a bad row) ends both.
  */
 async function parseWithCsvParse(
   chunks: AsyncIterable<Buffer>,
@@ -92,30 +97,61 @@ async function parseWithCsvParse(
   }
 }
 
-function translateParseError(error: unknown, name: string): unknown {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('CSV_')) {
-    const lines = 'lines' in error && typeof error.lines === 'number' ? `:${error.lines}` : '';
-    return inputError(`${name}${lines}: not valid CSV: ${error.message.replace(/^Invalid \w+ /, '')}`);
+/** csv-parse's own errors (unbalanced quotes and the like), said in the user's terms with file and line. */
+export function translateParseError(error: unknown, name: string): unknown {
+  if (!(error instanceof CsvError)) return error;
+  const context = error as CsvError & { lines?: number; index?: number; field?: string };
+  const where = typeof context.lines === 'number' ? `${name}:${context.lines}` : name;
+  const column = typeof context.index === 'number' ? `: column ${context.index + 1}` : '';
+  const quoteHint = ['Quotes (") may only surround a whole field, and a quote inside a quoted field is written twice ("").'];
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return inputError(`${where}: a quoted field starts here and is never closed (a " is missing)`, quoteHint);
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return inputError(`${where}${column}: unexpected text after the closing quote of a field`, quoteHint);
+    case 'INVALID_OPENING_QUOTE':
+      return inputError(`${where}${column}: a quote (") in the middle of a field`, quoteHint);
+    default:
+      return inputError(`${where}: not valid CSV: ${error.message.replace(/^[\w ]+: /, '')}`);
   }
-  return error;
 }
 
-/** Works out the label and pixel columns from the header row. */
+/** Works out the label and pixel columns from the header row (line 1). */
 export function layoutFromHeader(name: string, header: readonly string[], labels: LabelRequirement): CsvLayout {
   if (header.some((field) => /[\u0000-\u0008\u000e-\u001f\ufffd]/.test(field))) {
-    throw inputError(`${name}: looks like binary data, not a CSV file with a header row`);
+    throw inputError(`${name}: looks like binary data, not CSV text`, [
+      'digits reads comma-separated text: a header row (label,pixel0,...,pixel783), then one row per image.',
+    ]);
   }
   const names = header.map((field) => field.trim());
-  const labelColumn = names.findIndex((field) => field.toLowerCase() === 'label');
+  if (names.length === 1) {
+    const separator = ([';', '\t', '|'] as const).find((s) => names[0]!.includes(s));
+    if (separator) {
+      const shown = separator === '\t' ? 'tabs' : `"${separator}"`;
+      throw inputError(`${name}:1: the columns are separated by ${shown}, not commas`, [
+        'digits reads comma-separated files; export the file again as CSV with commas.',
+      ]);
+    }
+  }
+  if (names.length > 1 && names.every((field) => field !== '' && Number.isFinite(Number(field)))) {
+    throw inputError(`${name}:1: the first line is a row of numbers, not a header (it starts ${quote(header.slice(0, 4).join(','))})`, [
+      'digits needs a header row naming the columns first, like Kaggle\'s: label,pixel0,pixel1,...,pixel783',
+    ]);
+  }
+  const labelColumns = names.flatMap((field, c) => (field.toLowerCase() === 'label' ? [c] : []));
+  if (labelColumns.length > 1) {
+    throw inputError(`${name}:1: more than one "label" column (columns ${labelColumns.map((c) => c + 1).join(' and ')})`);
+  }
+  const labelColumn = labelColumns[0] ?? -1;
   if (labelColumn === -1 && labels === 'required') {
-    throw inputError(
-      `${name}:1: no "label" column in the header; training and scoring need labelled rows`,
-      ['To write predictions for an unlabelled file (like Kaggle\'s test.csv), use "digits predict".'],
-    );
+    throw inputError(`${name}:1: no "label" column in the header, so there is nothing to learn from or score against`, [
+      `To predict the digits of an unlabelled file (like Kaggle's test.csv), use: digits predict ${name === 'stdin' ? '-' : name}`,
+    ]);
   }
   const pixelColumns: number[] = [];
   for (let c = 0; c < names.length; c++) if (c !== labelColumn) pixelColumns.push(c);
-  if (pixelColumns.length === 0) throw inputError(`${name}:1: the header has no pixel columns`);
+  if (pixelColumns.length === 0) throw inputError(`${name}:1: the header has no pixel columns, only "${names[labelColumn]}"`);
   return { columnNames: names, labelColumn, pixelColumns };
 }
 
@@ -142,9 +178,17 @@ function tight(bytes: Uint8Array, length: number): Uint8Array {
   return bytes.length - length <= bytes.length / 16 ? bytes.subarray(0, length) : bytes.slice(0, length);
 }
 
+/** A field's value as shown in a message: quoted, shortened, and "an empty field" for nothing. */
 function quote(value: string): string {
+  if (value.trim() === '') return value === '' ? 'an empty field' : `only spaces (${JSON.stringify(value)})`;
   const shown = value.length > 24 ? `${value.slice(0, 24)}...` : value;
   return JSON.stringify(shown);
+}
+
+/** "column 3 (pixel1)": the 1-based column number and, when the header names it, its name. */
+function columnName(layout: CsvLayout, column: number): string {
+  const named = layout.columnNames[column];
+  return named ? `column ${column + 1} (${named})` : `column ${column + 1}`;
 }
 
 /** Accumulates checked rows into growing byte buffers. */
@@ -154,6 +198,8 @@ export class TableBuilder {
   private labels = new Uint8Array(0);
   private rows = 0;
   private readonly problems: string[] = [];
+  /** Advice shown once under the problems, for mistakes with a common cause. */
+  private readonly hints = new Set<string>();
   private readonly maxErrors: number;
 
   constructor(
@@ -174,6 +220,8 @@ export class TableBuilder {
 
   /** Takes one parsed record: the header first, then data rows. `line` is its 1-based line in the file. */
   addRecord(fields: readonly string[], line: number): void {
+    // A line of nothing but spaces (or a stray CR) is as blank as an empty one, which csv-parse skips.
+    if (fields.length === 1 && fields[0]!.trim() === '') return;
     if (!this.layout) {
       this.layout = layoutFromHeader(this.name, fields, this.options.labels);
       this.grow(4096);
@@ -182,25 +230,22 @@ export class TableBuilder {
     const layout = this.layout;
     if (fields.length !== layout.columnNames.length) {
       const what = fields.length < layout.columnNames.length ? 'too few' : 'too many';
-      this.problem(
-        `${this.name}:${line}: ${what} fields: expected ${layout.columnNames.length} as in the header, got ${fields.length}`,
-      );
+      this.problem(`${this.name}:${line}: ${what} fields: ${fields.length}, but the header has ${layout.columnNames.length}`);
       return;
     }
     if (this.rows === this.labels.length) this.grow(this.rows * 2);
     const features = layout.pixelColumns.length;
     const base = this.rows * features;
-    let bad = false;
-    if (layout.labelColumn >= 0) {
-      const text = fields[layout.labelColumn]!;
-      const label = parseSmallInt(text);
+    // One problem per row: the first bad field, and how many more the row has.
+    let firstBad = -1;
+    let firstExpected = '';
+    let badFields = 0;
+    if (layout.labelColumn >= 0 && this.options.labels === 'required') {
+      const label = parseSmallInt(fields[layout.labelColumn]!);
       if (label < 0 || label > maxLabel) {
-        if (this.options.labels === 'required') {
-          this.problem(
-            `${this.name}:${line}:${layout.labelColumn + 1}: label: expected a digit 0..9, got ${quote(text)}`,
-          );
-          bad = true;
-        }
+        firstBad = layout.labelColumn;
+        firstExpected = 'a digit label 0..9';
+        badFields++;
       } else {
         this.labels[this.rows] = label;
       }
@@ -208,19 +253,29 @@ export class TableBuilder {
     const pixelColumns = layout.pixelColumns;
     for (let k = 0; k < features; k++) {
       const column = pixelColumns[k]!;
-      const text = fields[column]!;
-      const value = parseSmallInt(text);
+      const value = parseSmallInt(fields[column]!);
       if (value < 0 || value > maxPixel) {
-        this.problem(
-          `${this.name}:${line}:${column + 1}: ${layout.columnNames[column]}: expected an integer 0..255, got ${quote(text)}`,
-        );
-        bad = true;
-        if (this.problems.length >= this.maxErrors) return;
+        if (badFields === 0 || column < firstBad) {
+          firstBad = column;
+          firstExpected = 'a whole number 0..255';
+        }
+        badFields++;
       } else {
         this.pixels[base + k] = value;
       }
     }
-    if (!bad) this.rows++;
+    if (badFields === 0) {
+      this.rows++;
+      return;
+    }
+    const text = fields[firstBad]!;
+    if (firstBad !== layout.labelColumn && /^\s*-?\d*\.\d+\s*$/.test(text)) {
+      this.hints.add('Values must be written as whole numbers: raw pixels 0..255 (not scaled to 0..1, and not "0.0").');
+    }
+    const more = badFields > 1 ? ` (and ${badFields - 1} more bad field${badFields > 2 ? 's' : ''} in this row)` : '';
+    this.problem(
+      `${this.name}:${line}: ${columnName(layout, firstBad)}: expected ${firstExpected}, got ${quote(text)}${more}`,
+    );
   }
 
   /** The fast path's way in (fastCsv.ts): the next row's pixels, filled in place, then counted by commitRow. */
@@ -243,11 +298,12 @@ export class TableBuilder {
 
   /** Checks that anything was read and hands over the dataset (trimmed to size). */
   finish(source: Pick<InputSource, 'name' | 'sha256'> & { path?: string }): Dataset {
-    if (this.problems.length > 0) this.throwProblems(true);
+    if (this.problems.length > 0) this.throwProblems(false);
+    const what = this.name === 'stdin' ? 'the input' : 'the file';
     if (!this.layout) {
-      throw inputError(`${this.name}: the file is empty; expected a header row, then one row per image`);
+      throw inputError(`${this.name}: ${what} is empty; expected a header row (label,pixel0,...,pixel783), then one row per image`);
     }
-    if (this.rows === 0) throw inputError(`${this.name}: the file has a header but no rows`);
+    if (this.rows === 0) throw inputError(`${this.name}: ${what} has a header but no data rows`);
     const features = this.layout.pixelColumns.length;
     const hasLabels = this.layout.labelColumn >= 0 && this.options.labels === 'required';
     return {
@@ -276,12 +332,22 @@ export class TableBuilder {
 
   private problem(message: string): void {
     this.problems.push(message);
-    if (this.problems.length >= this.maxErrors) this.throwProblems(false);
+    if (this.problems.length >= this.maxErrors) this.throwProblems(true);
   }
 
-  private throwProblems(atEnd: boolean): never {
-    const [first, ...rest] = this.problems;
-    const more = atEnd || this.maxErrors === 1 ? [] : [`(stopped after ${this.maxErrors} problems; --max-errors raises the limit)`];
-    throw inputError(first!, [...rest, ...more]);
+  /**
+   * One problem is one line. Several (with --max-errors) are a count, then one indented line each; `atLimit`
+   * says the reading stopped at the limit, so there may be more.
+   */
+  private throwProblems(atLimit: boolean): never {
+    const hints = [...this.hints];
+    if (this.problems.length === 1) {
+      throw inputError(this.problems[0]!, hints);
+    }
+    const count = this.problems.length;
+    const headline = atLimit
+      ? `${this.name}: ${count} bad rows (stopped at --max-errors ${this.maxErrors}; there may be more):`
+      : `${this.name}: ${count} bad rows:`;
+    throw inputError(headline, [...this.problems.map((p) => `  ${p}`), ...hints]);
   }
 }

@@ -3,6 +3,7 @@
  * that order are held out: exactly what the seed network did (np.random.shuffle, then data[0:1000]).
  */
 import { Random } from '../nn/random.js';
+import { inputError } from '../errors.js';
 
 export interface Split {
   /** Row indices of the training rows, in file order. */
@@ -13,11 +14,18 @@ export interface Split {
 
 /**
  * How many rows to hold out: a count (integer >= 1), or a fraction of the file (0 < x < 1). `0` holds out
- * nothing. The result always leaves at least one training row.
+ * nothing. A fraction always leaves at least one training row; a count that leaves none is an error rather
+ * than being cut down silently to a one-row training set.
  */
 export function heldOutCount(holdout: number, rows: number): number {
-  const count = holdout > 0 && holdout < 1 ? Math.round(holdout * rows) : Math.floor(holdout);
-  return Math.max(0, Math.min(count, rows - 1));
+  const fraction = holdout > 0 && holdout < 1;
+  const count = fraction ? Math.min(Math.round(holdout * rows), rows - 1) : Math.floor(holdout);
+  if (count >= rows) {
+    throw inputError(`--holdout ${holdout} would hold out ${count} rows, but the file has only ${rows}, leaving none to train on`, [
+      'Hold out fewer rows (a count, or a fraction like 0.1), or none with --holdout 0.',
+    ]);
+  }
+  return Math.max(0, count);
 }
 
 export function splitRows(rows: number, heldOut: number, seed: number): Split {

@@ -2,6 +2,7 @@
  * Scoring a model: on a labelled file, or on the held-out rows recorded in the model, re-read from the training
  * file it names, refusing if that file is not the same (SHA-256) as when the model was trained.
  */
+import { existsSync } from 'node:fs';
 import type { Dataset } from '../data/dataset.js';
 import { inputError } from '../errors.js';
 import { score, type Scores } from '../train/metrics.js';
@@ -27,6 +28,11 @@ export function heldOutTarget(model: Model, modelPath: string): { path: string; 
   if (model.data.heldOutRows.length === 0) {
     throw inputError(`${modelPath}: the model was trained with --holdout 0, so it has no held-out rows to score`, [
       'Give a labelled file: digits eval <file> --model ' + modelPath,
+    ]);
+  }
+  if (!existsSync(model.data.path)) {
+    throw inputError(`${model.data.path}: the training file recorded in ${modelPath} is gone (moved or deleted)`, [
+      'Put it back to score the held-out rows, or give a labelled file: digits eval <file> --model ' + modelPath,
     ]);
   }
   return { path: model.data.path, rowIds: Uint32Array.from(model.data.heldOutRows) };

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createParameters, parameterCount, type NetworkShape, type Parameters } from '../nn/network.js';
 import type { OptimizerName, OptimizerState } from '../nn/optimizers.js';
-import { describeFileError, inputError, isSystemError } from '../errors.js';
+import { describeFileError, failure, inputError, isSystemError } from '../errors.js';
 import { presetNames, type TrainConfig } from '../train/presets.js';
 import type { TrainingReport, StopReason } from '../train/trainer.js';
 import { toolVersion } from '../version.js';
@@ -121,55 +121,123 @@ export function toJson(model: Model): ModelJson {
   };
 }
 
-/** Writes the model atomically; a failed write leaves any previous file as it was. */
-export function saveModel(path: string, model: Model): void {
-  writeFileAtomic(path, JSON.stringify(toJson(model)) + '\n');
+/**
+ * Writes the model atomically; a failed write leaves any previous file as it was. Messages name the file as
+ * `shownAs` (the path as the user gave it).
+ */
+export function saveModel(path: string, model: Model, shownAs = path): void {
+  // A model with a NaN or an infinity in it is never written: JSON would turn it into null, and the file
+  // would not load again.
+  const bad = firstNonFinite(model.params.data);
+  if (bad !== -1) {
+    throw failure(`not writing ${shownAs}: weight ${bad} is ${model.params.data[bad]}, not a finite number`, [
+      'Training went wrong (try a lower --lr); any previous model file is unchanged.',
+    ]);
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(toJson(model)) + '\n';
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw failure(`not writing ${shownAs}: the model is too large to write as JSON (${parameterCount(model.params.shape)} weights)`, [
+        'Use fewer --hidden units. Any previous model file is unchanged.',
+      ]);
+    }
+    throw error;
+  }
+  writeFileAtomic(path, text, shownAs);
 }
+
+function firstNonFinite(values: Float64Array): number {
+  for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k]!)) return k;
+  return -1;
+}
+
+const damagedHint = 'The model file is damaged or was not written by digits; train again with "digits train".';
 
 /** Reads and validates a model file; every problem is a DigitsError naming the file and the field. */
 export function loadModel(path: string): Model {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     if (isSystemError(error)) {
+      if (error.code === 'EISDIR') throw inputError(`${path}: is a directory, not a model file`);
       const hint = error.code === 'ENOENT' ? ['Train one first with "digits train", or pass --model <path>.'] : [];
       throw inputError(describeFileError(error, path, 'reading the model'), hint);
     }
     throw error;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    const reason = text.trim() === '' ? 'the file is empty' : `not valid JSON (${(error as Error).message})`;
-    throw inputError(`${path}: ${reason}; the model file may be truncated or damaged`, [
-      'Train again with "digits train" to write a new one.',
-    ]);
-  }
-  return modelFromJson(json, path);
+  return modelFromJson(parseModelText(bytes, path), path);
 }
+
+/** The JSON inside a model file's bytes, or a DigitsError saying what the file is instead. */
+export function parseModelText(bytes: Uint8Array, path: string): unknown {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const trimmed = text.trim();
+  if (trimmed === '') throw inputError(`${path}: the file is empty, not a digits model`, [damagedHint]);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    throw inputError(`${path}: is gzip-compressed; digits models are plain JSON`, [`Decompress it first: gunzip -k ${path}`]);
+  }
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) {
+    const start = JSON.stringify(trimmed.slice(0, 20).replace(/[^\x20-\x7e]/g, '?'));
+    if (bytes.includes(0)) throw inputError(`${path}: is binary data, not a digits model (which is JSON)`);
+    const firstLine = trimmed.split(/\r?\n/, 1)[0]!;
+    if (/^[^,{}[\]]*(,[^,{}[\]]*){2,}$/.test(firstLine)) {
+      throw inputError(`${path}: is a CSV file, not a digits model (it starts ${start})`, [
+        '--model takes a model written by "digits train"; the CSV is the file argument: digits predict test.csv --model models/model.json',
+      ]);
+    }
+    throw inputError(`${path}: not a digits model: the file is not JSON (it starts ${start})`, [damagedHint]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /at position (\d+)/.exec(message);
+    const atEnd = position !== null && Number(position[1]) >= text.trimEnd().length - 1;
+    if (atEnd || /end of (JSON )?input/i.test(message)) {
+      throw inputError(`${path}: the model file is truncated: its JSON stops after ${bytes.length.toLocaleString('en-US')} bytes`, [
+        'It was probably cut short while being copied or downloaded; copy it again, or train a new one with "digits train".',
+      ]);
+    }
+    throw inputError(`${path}: the model file is not valid JSON (${message})`, [damagedHint]);
+  }
+}
+
+const optimizerNames: readonly OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'adam'];
+const scheduleNames: readonly string[] = ['constant', 'cosine', 'step'];
+const initNames: readonly string[] = ['uniform', 'he'];
+const stopReasons: readonly StopReason[] = ['completed', 'early-stopped', 'interrupted'];
 
 /** Validates a parsed document; `name` is used in messages. */
 export function modelFromJson(json: unknown, name: string): Model {
   const check = new Checker(name);
-  const root = check.object(json, '', `${name}: not a digits model (expected a JSON object with "format": "${modelFormat}")`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw inputError(`${name}: not a digits model: expected a JSON object with "format": "${modelFormat}", found ${kindOf(json)}`);
+  }
+  const root = json as JsonObject;
   if (root.format !== modelFormat) {
-    throw inputError(`${name}: not a digits model: "format" is ${JSON.stringify(root.format) ?? 'missing'}, expected "${modelFormat}"`);
+    const found = root.format === undefined ? 'has no "format" field' : `has "format": ${shortJson(root.format)}`;
+    throw inputError(`${name}: not a digits model: the JSON ${found}, expected "${modelFormat}"`);
   }
   const version = root.version;
   if (version !== modelVersion) {
+    const written = isObject(root.tool) && typeof root.tool.version === 'string' ? ` (written by digits ${root.tool.version})` : '';
+    const newer = typeof version === 'number' && version > modelVersion;
     throw inputError(
-      `${name}: model format version ${JSON.stringify(version)} is not supported; this digits (${toolVersion}) reads version ${modelVersion}`,
-      ['Train a new model with this version of digits.'],
+      `${name}: model format version ${shortJson(version) ?? '(missing)'}${written} is not supported; this digits (${toolVersion}) reads version ${modelVersion}`,
+      [newer ? 'Update digits to read it, or train a new model with this version.' : 'Train a new model with this version of digits.'],
     );
   }
   const architecture = check.object(root.architecture, 'architecture');
   const shape: NetworkShape = {
-    inputSize: check.positiveInt(architecture.inputSize, 'architecture.inputSize'),
-    hiddenSize: check.positiveInt(architecture.hiddenSize, 'architecture.hiddenSize'),
-    classCount: check.positiveInt(architecture.classCount, 'architecture.classCount'),
+    inputSize: check.int(architecture.inputSize, 'architecture.inputSize', 1, 65536),
+    hiddenSize: check.int(architecture.hiddenSize, 'architecture.hiddenSize', 1, 1 << 16),
+    classCount: check.int(architecture.classCount, 'architecture.classCount', 2, 256),
   };
+  check.oneOf(architecture.hiddenActivation, 'architecture.hiddenActivation', ['relu']);
+  check.oneOf(architecture.output, 'architecture.output', ['softmax']);
   const { inputSize: I, hiddenSize: H, classCount: K } = shape;
   const parameters = check.object(root.parameters, 'parameters');
   const params = createParameters(shape, new Float64Array(parameterCount(shape)));
@@ -178,50 +246,82 @@ export function modelFromJson(json: unknown, name: string): Model {
   check.tensor(parameters.w2, 'parameters.w2', [H, K], params.w2);
   check.tensor(parameters.b2, 'parameters.b2', [K], params.b2);
   const normalization = check.object(root.normalization, 'normalization');
-  const pixelScale = check.positiveNumber(normalization.divideBy, 'normalization.divideBy');
-  const classes = check.array(root.classes, 'classes').map((c, k) => check.int(c, `classes[${k}]`));
+  const pixelScale = check.number(normalization.divideBy, 'normalization.divideBy', { above: 0 });
+  const classes = check.array(root.classes, 'classes').map((c, k) => check.int(c, `classes[${k}]`, 0, 1e9));
   if (classes.length !== K) check.fail('classes', `has ${classes.length} entries, expected ${K} (architecture.classCount)`);
+  if (new Set(classes).size !== classes.length) check.fail('classes', `has a class twice: ${JSON.stringify(classes)}`);
+
   const training = check.object(root.training, 'training');
-  const config = check.object(training.config, 'training.config');
-  if (!presetNames.includes(config.preset as never)) check.fail('training.config.preset', `is not one of ${presetNames.join(', ')}`);
+  const config = checkConfig(check, training.config, H);
+  const trainingRecord: TrainingRecord = {
+    config,
+    stopReason: check.oneOf(training.stopReason, 'training.stopReason', stopReasons),
+    iterations: check.int(training.iterations, 'training.iterations', 0),
+    totalIterations: check.int(training.totalIterations, 'training.totalIterations', 0),
+    epochs: check.number(training.epochs, 'training.epochs', { min: 0 }),
+    elapsedSeconds: check.number(training.elapsedSeconds, 'training.elapsedSeconds', { min: 0 }),
+    threads: check.int(training.threads, 'training.threads', 1),
+    restoredBest: check.nullable(training.restoredBest, 'training.restoredBest', (value, field) => {
+      const best = check.object(value, field);
+      return {
+        iteration: check.int(best.iteration, `${field}.iteration`, 0),
+        epoch: check.number(best.epoch, `${field}.epoch`, { min: 0 }),
+        heldOutAccuracy: check.number(best.heldOutAccuracy, `${field}.heldOutAccuracy`, { min: 0, max: 1 }),
+      };
+    }),
+    heldOut: check.nullable(training.heldOut, 'training.heldOut', (value, field) => {
+      const heldOut = check.object(value, field);
+      return {
+        accuracy: check.number(heldOut.accuracy, `${field}.accuracy`, { min: 0, max: 1 }),
+        rows: check.int(heldOut.rows, `${field}.rows`, 0),
+        standardError: check.number(heldOut.standardError, `${field}.standardError`, { min: 0 }),
+      };
+    }),
+  };
+  if (trainingRecord.iterations > trainingRecord.totalIterations) {
+    check.fail('training.iterations', `is ${trainingRecord.iterations}, more than training.totalIterations (${trainingRecord.totalIterations})`);
+  }
+
   const data = check.object(root.data, 'data');
-  const rows = check.int(data.rows, 'data.rows');
+  const rows = check.int(data.rows, 'data.rows', 1);
+  const sha256 = check.string(data.sha256, 'data.sha256');
+  const seen = new Uint8Array(rows);
   const heldOutRows = check.array(data.heldOutRows, 'data.heldOutRows').map((r, k) => {
-    const row = check.int(r, `data.heldOutRows[${k}]`);
-    if (row < 0 || row >= rows) check.fail(`data.heldOutRows[${k}]`, `is ${row}, outside the ${rows} rows of the training data`);
+    const row = check.int(r, `data.heldOutRows[${k}]`, 0, rows - 1);
+    if (seen[row]) check.fail(`data.heldOutRows[${k}]`, `repeats row ${row}`);
+    seen[row] = 1;
     return row;
   });
-  const history = check.array(root.history, 'history') as TrainingReport[];
+  if (heldOutRows.length >= rows) check.fail('data.heldOutRows', `holds out all ${rows} rows, leaving none to train on`);
+
+  const history = check.array(root.history, 'history').map((entry, k) => checkReport(check, entry, `history[${k}]`));
+
   let optimizer: OptimizerState | null = null;
   if (root.optimizerState !== null && root.optimizerState !== undefined) {
     const state = check.object(root.optimizerState, 'optimizerState');
-    const count = parameterCount(shape);
-    const first = check.array(state.first, 'optimizerState.first');
-    const second = check.array(state.second, 'optimizerState.second');
-    for (const [vector, field] of [[first, 'first'], [second, 'second']] as const) {
-      if (vector.length !== 0 && vector.length !== count) {
-        check.fail(`optimizerState.${field}`, `has ${vector.length} values, expected 0 or ${count}`);
-      }
+    const optimizerName = check.oneOf(state.name, 'optimizerState.name', optimizerNames);
+    if (optimizerName !== config.optimizer) {
+      check.fail('optimizerState.name', `is "${optimizerName}", but training.config.optimizer is "${config.optimizer}"`);
     }
-    optimizer = {
-      name: check.string(state.name, 'optimizerState.name') as OptimizerName,
-      step: check.int(state.step, 'optimizerState.step'),
-      first: check.finiteVector(first, 'optimizerState.first'),
-      second: check.finiteVector(second, 'optimizerState.second'),
-    };
+    const count = parameterCount(shape);
+    const expected = { first: optimizerName === 'sgd' ? 0 : count, second: optimizerName === 'adam' ? count : 0 };
+    const vectors: { first: Float64Array; second: Float64Array } = { first: new Float64Array(0), second: new Float64Array(0) };
+    for (const field of ['first', 'second'] as const) {
+      const values = check.array(state[field], `optimizerState.${field}`);
+      if (values.length !== expected[field]) {
+        check.fail(`optimizerState.${field}`, `has ${values.length} values, expected ${expected[field]} for ${optimizerName}`);
+      }
+      vectors[field] = check.finiteVector(values, `optimizerState.${field}`);
+    }
+    optimizer = { name: optimizerName, step: check.int(state.step, 'optimizerState.step', 0), ...vectors };
   }
   const tool = check.object(root.tool, 'tool');
   return {
     params,
     classes,
     pixelScale,
-    training: training as unknown as TrainingRecord,
-    data: {
-      path: check.string(data.path, 'data.path'),
-      rows,
-      sha256: check.string(data.sha256, 'data.sha256'),
-      heldOutRows,
-    },
+    training: trainingRecord,
+    data: { path: check.string(data.path, 'data.path'), rows, sha256, heldOutRows },
     history,
     optimizer,
     tool: { name: check.string(tool.name, 'tool.name'), version: check.string(tool.version, 'tool.version') },
@@ -229,61 +329,165 @@ export function modelFromJson(json: unknown, name: string): Model {
   };
 }
 
+/** The training configuration: the fields training and --resume rely on must be there and make sense. */
+function checkConfig(check: Checker, value: unknown, hiddenSize: number): TrainConfig {
+  const field = 'training.config';
+  const config = check.object(value, field);
+  const checked: TrainConfig = {
+    ...(config as unknown as TrainConfig),
+    preset: check.oneOf(config.preset, `${field}.preset`, presetNames),
+    hiddenSize: check.int(config.hiddenSize, `${field}.hiddenSize`, 1),
+    epochs: check.int(config.epochs, `${field}.epochs`, 1),
+    iterations: check.nullable(config.iterations, `${field}.iterations`, (v, f) => check.int(v, f, 1)),
+    batchSize: check.int(config.batchSize, `${field}.batchSize`, 0),
+    learningRate: check.number(config.learningRate, `${field}.learningRate`, { above: 0 }),
+    optimizer: check.oneOf(config.optimizer, `${field}.optimizer`, optimizerNames),
+    momentum: check.number(config.momentum, `${field}.momentum`, { min: 0, max: 1 }),
+    beta2: check.number(config.beta2, `${field}.beta2`, { min: 0, max: 1 }),
+    weightDecay: check.number(config.weightDecay, `${field}.weightDecay`, { min: 0 }),
+    schedule: check.oneOf(config.schedule, `${field}.schedule`, scheduleNames) as TrainConfig['schedule'],
+    warmupEpochs: check.number(config.warmupEpochs, `${field}.warmupEpochs`, { min: 0 }),
+    init: check.oneOf(config.init, `${field}.init`, initNames) as TrainConfig['init'],
+    holdout: check.number(config.holdout, `${field}.holdout`, { min: 0 }),
+    seed: check.int(config.seed, `${field}.seed`, 0),
+    logEvery: check.int(config.logEvery, `${field}.logEvery`, 1),
+    patience: check.nullable(config.patience, `${field}.patience`, (v, f) => check.int(v, f, 1)),
+    augment: check.nullable(config.augment, `${field}.augment`, (v, f) => {
+      const augment = check.object(v, f);
+      return {
+        maxShift: check.number(augment.maxShift, `${f}.maxShift`, { min: 0 }),
+        maxRotation: check.number(augment.maxRotation, `${f}.maxRotation`, { min: 0 }),
+        maxScale: check.number(augment.maxScale, `${f}.maxScale`, { min: 0 }),
+        elasticAlpha: check.number(augment.elasticAlpha, `${f}.elasticAlpha`, { min: 0 }),
+        elasticSigma: check.number(augment.elasticSigma, `${f}.elasticSigma`, { min: 0 }),
+      };
+    }),
+  };
+  if (checked.hiddenSize !== hiddenSize) {
+    check.fail(`${field}.hiddenSize`, `is ${checked.hiddenSize}, but architecture.hiddenSize is ${hiddenSize}`);
+  }
+  return checked;
+}
+
+/** One metrics report. A loss or accuracy of NaN (a report over no rows) is written by JSON as null. */
+function checkReport(check: Checker, value: unknown, field: string): TrainingReport {
+  const report = check.object(value, field);
+  const metric = (v: unknown, f: string): number => (v === null ? NaN : check.number(v, f, { min: 0 }));
+  return {
+    ...(report as unknown as TrainingReport),
+    kind: check.oneOf(report.kind, `${field}.kind`, ['iteration', 'epoch'] as const),
+    iteration: check.int(report.iteration, `${field}.iteration`, 0),
+    totalIterations: check.int(report.totalIterations, `${field}.totalIterations`, 0),
+    epoch: check.number(report.epoch, `${field}.epoch`, { min: 0 }),
+    trainLoss: metric(report.trainLoss, `${field}.trainLoss`),
+    trainAccuracy: metric(report.trainAccuracy, `${field}.trainAccuracy`),
+    trainRows: check.int(report.trainRows, `${field}.trainRows`, 0),
+    heldOutAccuracy: check.nullable(report.heldOutAccuracy, `${field}.heldOutAccuracy`, (v, f) => check.number(v, f, { min: 0, max: 1 })),
+    heldOutLoss: check.nullable(report.heldOutLoss, `${field}.heldOutLoss`, (v, f) => check.number(v, f, { min: 0 })),
+    heldOutRows: check.int(report.heldOutRows, `${field}.heldOutRows`, 0),
+    learningRate: check.number(report.learningRate, `${field}.learningRate`, { min: 0 }),
+    elapsedSeconds: check.number(report.elapsedSeconds, `${field}.elapsedSeconds`, { min: 0 }),
+  };
+}
+
 type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+/** A JSON value as shown in a message: short, and honest about what JSON turned NaN and infinities into. */
+function shortJson(value: unknown): string | undefined {
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${value} (a number too large for a double)`;
+  if (value === null) return 'null (how JSON writes NaN or an infinity)';
+  const text = JSON.stringify(value);
+  if (text === undefined) return undefined;
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
 
 /** Small validators that throw a DigitsError naming the file and the JSON field. */
 class Checker {
   constructor(private readonly name: string) {}
 
   fail(field: string, problem: string): never {
-    throw inputError(`${this.name}: ${field} ${problem}`, ['The model file is damaged or was not written by digits.']);
+    throw inputError(`${this.name}: ${field} ${problem}`, [damagedHint]);
   }
 
-  object(value: unknown, field: string, message?: string): JsonObject {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      if (message) throw inputError(message);
-      this.fail(field, value === undefined ? 'is missing' : 'is not an object');
-    }
-    return value as JsonObject;
+  /** "is missing" or "is <value>, expected <what>". */
+  private wrong(value: unknown, field: string, expected: string): never {
+    if (value === undefined) this.fail(field, `is missing (expected ${expected})`);
+    this.fail(field, `is ${shortJson(value)}, expected ${expected}`);
+  }
+
+  object(value: unknown, field: string): JsonObject {
+    if (!isObject(value)) this.wrong(value, field, 'an object');
+    return value;
   }
 
   array(value: unknown, field: string): unknown[] {
-    if (!Array.isArray(value)) this.fail(field, value === undefined ? 'is missing' : 'is not an array');
+    if (!Array.isArray(value)) this.wrong(value, field, 'an array');
     return value;
   }
 
   string(value: unknown, field: string): string {
-    if (typeof value !== 'string') this.fail(field, value === undefined ? 'is missing' : 'is not a string');
+    if (typeof value !== 'string') this.wrong(value, field, 'a string');
     return value;
   }
 
-  int(value: unknown, field: string): number {
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      this.fail(field, value === undefined ? 'is missing' : `is ${JSON.stringify(value)}, expected an integer`);
+  oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+    if (typeof value !== 'string' || !allowed.includes(value as T)) {
+      this.wrong(value, field, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+    }
+    return value as T;
+  }
+
+  int(value: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.wrong(value, field, `a whole number ${range}`);
     }
     return value;
   }
 
-  positiveInt(value: unknown, field: string): number {
-    const n = this.int(value, field);
-    if (n < 1) this.fail(field, `is ${n}, expected at least 1`);
-    return n;
-  }
-
-  positiveNumber(value: unknown, field: string): number {
-    if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-      this.fail(field, `is ${JSON.stringify(value) ?? 'missing'}, expected a positive number`);
+  /** A finite number, optionally `min` <= value (<= `max`), or `above` < value. */
+  number(value: unknown, field: string, range: { min?: number; max?: number; above?: number } = {}): number {
+    const { min, max, above } = range;
+    const what =
+      above !== undefined
+        ? `a number greater than ${above}`
+        : min !== undefined && max !== undefined
+          ? `a number from ${min} to ${max}`
+          : min !== undefined
+            ? `a number of at least ${min}`
+            : 'a finite number';
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      (min !== undefined && value < min) ||
+      (max !== undefined && value > max) ||
+      (above !== undefined && !(value > above))
+    ) {
+      this.wrong(value, field, what);
     }
     return value;
+  }
+
+  nullable<T>(value: unknown, field: string, check: (value: unknown, field: string) => T): T | null {
+    return value === null ? null : check(value, field);
   }
 
   finiteVector(values: unknown[], field: string): Float64Array {
     const out = new Float64Array(values.length);
     for (let k = 0; k < values.length; k++) {
       const v = values[k];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        this.fail(`${field}[${k}]`, `is ${JSON.stringify(v) ?? 'missing'}, expected a finite number`);
-      }
+      if (typeof v !== 'number' || !Number.isFinite(v)) this.wrong(v, `${field}[${k}]`, 'a finite number');
       out[k] = v;
     }
     return out;
@@ -293,15 +497,13 @@ class Checker {
     const tensor = this.object(value, field);
     const actual = this.array(tensor.shape, `${field}.shape`);
     if (actual.length !== shape.length || actual.some((d, k) => d !== shape[k])) {
-      this.fail(`${field}.shape`, `is ${JSON.stringify(actual)}, expected ${JSON.stringify(shape)} from the architecture`);
+      this.fail(`${field}.shape`, `is ${shortJson(actual)}, expected ${JSON.stringify(shape)} from the architecture`);
     }
     const data = this.array(tensor.data, `${field}.data`);
     if (data.length !== into.length) this.fail(`${field}.data`, `has ${data.length} values, expected ${into.length}`);
     for (let k = 0; k < data.length; k++) {
       const v = data[k];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        this.fail(`${field}.data[${k}]`, `is ${JSON.stringify(v) ?? 'missing'}, expected a finite number`);
-      }
+      if (typeof v !== 'number' || !Number.isFinite(v)) this.wrong(v, `${field}.data[${k}]`, 'a finite number');
       into[k] = v;
     }
   }

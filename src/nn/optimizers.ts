@@ -40,7 +40,8 @@ const adamEpsilon = 1e-8;
 
 /**
  * One update of `params` (n) from `grads` (n) at learning rate `lr`. `decayRanges` are [start, end) ranges of
- * params that weight decay applies to (the weight matrices, not the biases).
+ * params that weight decay applies to (the weight matrices, not the biases). The decay is folded into the same
+ * pass as the update (one sweep over the parameters, not two): each range is updated with its own shrink factor.
  */
 export function optimizerStep(
   settings: OptimizerSettings,
@@ -50,33 +51,49 @@ export function optimizerStep(
   lr: number,
   decayRanges: ReadonlyArray<readonly [number, number]>,
 ): void {
-  const n = params.length;
   state.step++;
-  if (settings.weightDecay > 0) {
-    const shrink = 1 - lr * settings.weightDecay;
-    for (const [start, end] of decayRanges) for (let k = start; k < end; k++) params[k]! *= shrink;
+  const decayed = 1 - lr * settings.weightDecay;
+  let at = 0;
+  for (const [start, end] of decayRanges) {
+    if (start > at) updateRange(settings, state, params, grads, lr, 1, at, start);
+    updateRange(settings, state, params, grads, lr, decayed, start, end);
+    at = end;
   }
+  if (at < params.length) updateRange(settings, state, params, grads, lr, 1, at, params.length);
+}
+
+/** The update of params[start..end), each first multiplied by `shrink` (1 for no weight decay). */
+function updateRange(
+  settings: OptimizerSettings,
+  state: OptimizerState,
+  params: Float64Array,
+  grads: Float64Array,
+  lr: number,
+  shrink: number,
+  start: number,
+  end: number,
+): void {
   const { first, second } = state;
   switch (settings.name) {
     case 'sgd':
-      for (let k = 0; k < n; k++) params[k]! -= lr * grads[k]!;
+      for (let k = start; k < end; k++) params[k] = params[k]! * shrink - lr * grads[k]!;
       return;
     case 'momentum': {
       const mu = settings.momentum;
-      for (let k = 0; k < n; k++) {
+      for (let k = start; k < end; k++) {
         const v = mu * first[k]! + grads[k]!;
         first[k] = v;
-        params[k]! -= lr * v;
+        params[k] = params[k]! * shrink - lr * v;
       }
       return;
     }
     case 'nesterov': {
       const mu = settings.momentum;
-      for (let k = 0; k < n; k++) {
+      for (let k = start; k < end; k++) {
         const g = grads[k]!;
         const v = mu * first[k]! + g;
         first[k] = v;
-        params[k]! -= lr * (g + mu * v);
+        params[k] = params[k]! * shrink - lr * (g + mu * v);
       }
       return;
     }
@@ -86,13 +103,13 @@ export function optimizerStep(
       const correction1 = 1 - Math.pow(beta1, state.step);
       const correction2 = 1 - Math.pow(beta2, state.step);
       const stepSize = (lr * Math.sqrt(correction2)) / correction1;
-      for (let k = 0; k < n; k++) {
+      for (let k = start; k < end; k++) {
         const g = grads[k]!;
         const m = beta1 * first[k]! + (1 - beta1) * g;
         const v = beta2 * second[k]! + (1 - beta2) * g * g;
         first[k] = m;
         second[k] = v;
-        params[k]! -= (stepSize * m) / (Math.sqrt(v) + adamEpsilon);
+        params[k] = params[k]! * shrink - (stepSize * m) / (Math.sqrt(v) + adamEpsilon);
       }
       return;
     }

@@ -18,17 +18,57 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** Pads each column of `rows` to its widest cell; numbers-looking cells are right-aligned. */
-export function table(rows: string[][], visibleLength: (s: string) => number = (s) => s.length): string[] {
+/**
+ * Pads each column of `rows` to its widest cell. With `numbers-right`, a column whose cells below the first row
+ * all look like numbers is right-aligned, its heading too; `left` aligns everything left.
+ */
+export function table(
+  rows: string[][],
+  visibleLength: (s: string) => number = (s) => s.length,
+  align: 'numbers-right' | 'left' = 'numbers-right',
+): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, c) => (widths[c] = Math.max(widths[c] ?? 0, visibleLength(cell))));
+  const isNumber = (cell: string): boolean => /^[\d.,%+-]+$/.test(cell.replace(/\x1b\[[0-9;]*m/g, ''));
+  const rightAligned = widths.map(
+    (_, c) => align === 'numbers-right' && rows.length > 1 && rows.slice(1).every((row) => row[c] === undefined || isNumber(row[c]!)),
+  );
   return rows.map((row) =>
     row
       .map((cell, c) => {
         const pad = ' '.repeat(widths[c]! - visibleLength(cell));
-        return /^[\d.,%+-]+$/.test(cell.replace(/\x1b\[[0-9;]*m/g, '')) ? pad + cell : cell + pad;
+        return rightAligned[c] ? pad + cell : cell + pad;
       })
       .join('  ')
       .trimEnd(),
   );
+}
+
+const ansiPattern = /\x1b\[[0-9;]*m/g;
+
+/** Text without its colour codes. */
+export function stripAnsi(text: string): string {
+  return text.replace(ansiPattern, '');
+}
+
+/** Columns a string takes on a terminal: colour codes take none (every character used here is one column). */
+export function visibleLength(text: string): number {
+  return stripAnsi(text).length;
+}
+
+/** Pads `text` with spaces on the right to `width` visible columns. */
+export function padVisible(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - visibleLength(text)));
+}
+
+/** Cuts plain text to `width` columns, with an ellipsis when something was cut. */
+export function truncate(text: string, width: number): string {
+  return text.length <= width ? text : text.slice(0, Math.max(0, width - 1)) + '…';
+}
+
+/** The width to lay out for: the terminal's, else COLUMNS, else 80. */
+export function outputWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): number {
+  if (stream.isTTY && stream.columns && stream.columns > 0) return stream.columns;
+  const columns = Number(env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : 80;
 }

@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
 import type { ChalkInstance } from 'chalk';
 import type { StepProgress, TrainingReport } from '../train/trainer.js';
 import type { LoadProgress } from '../data/csv.js';
-import { megabytes, percent, seconds } from './format.js';
+import { count, megabytes, percent, seconds } from './format.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
 
@@ -29,12 +29,23 @@ export class Reporter {
   private bar: cliProgress.SingleBar | null = null;
   private fullBatch = false;
   private lastDraw = 0;
+  /** Held-out accuracy is measured only now and then (epoch ends): the bar keeps showing the latest. */
+  private lastHeldOut: number | null = null;
+  /** Shows the cursor again if the process ends while a bar has it hidden (an uncaught error, process.exit). */
+  private readonly restoreCursor = (): void => {
+    if (this.options.stderr.isTTY) this.options.stderr.write('\x1b[?25h');
+  };
 
   constructor(private readonly options: ReporterOptions) {
     if (options.quiet || options.progress === 'none') this.mode = 'none';
     else if (options.progress === 'bar') this.mode = 'bar';
     else if (options.progress === 'lines') this.mode = 'lines';
     else this.mode = options.stderr.isTTY ? 'bar' : 'lines';
+  }
+
+  /** What the reporter draws: `bar`, `lines` or `none` (after --progress, --quiet and the terminal check). */
+  get display(): 'bar' | 'lines' | 'none' {
+    return this.mode;
   }
 
   /** A line for people on stderr (not in --quiet). */
@@ -63,7 +74,7 @@ export class Reporter {
     if (!this.bar) return;
     const secondsSoFar = (performance.now() - startedAt) / 1000;
     this.bar.update(progress.bytesRead, {
-      rows: progress.rows,
+      rows: count(progress.rows),
       speed: `${megabytes(progress.bytesRead / Math.max(secondsSoFar, 1e-3))}/s`,
     });
   }
@@ -91,18 +102,20 @@ export class Reporter {
     if (now - this.lastDraw < 100 && progress.iteration < progress.totalIterations) return;
     this.lastDraw = now;
     const last = progress.last;
+    if (last?.heldOutAccuracy != null) this.lastHeldOut = last.heldOutAccuracy;
     this.bar.update(progress.iteration, {
       epoch: Math.min(progress.totalEpochs, Math.floor(progress.epoch) + 1),
       epochs: progress.totalEpochs,
       loss: last ? last.trainLoss.toFixed(4) : '-',
       train: last ? percent(last.trainAccuracy) : '-',
-      heldOut: last?.heldOutAccuracy != null ? percent(last.heldOutAccuracy) : '-',
+      heldOut: this.lastHeldOut !== null ? percent(this.lastHeldOut) : '-',
       rate: Math.round(progress.rowsPerSecond).toLocaleString('en-US'),
     });
   }
 
   report(report: TrainingReport): void {
     this.json({ event: report.kind, ...report });
+    if (report.heldOutAccuracy !== null) this.lastHeldOut = report.heldOutAccuracy;
     if (this.mode === 'none') return;
     // Full batch: a line every --log-every iterations, as the seed printed. Mini-batch: a line per epoch, and
     // per --log-every iterations only when that option was given.
@@ -133,10 +146,14 @@ export class Reporter {
 
   private startBar(format: string, total: number): void {
     this.stopBar();
+    const terminal = this.options.stderr.isTTY === true;
     this.bars = new cliProgress.MultiBar(
       {
         format,
         stream: this.options.stderr,
+        // --progress bar into a pipe or file: the bar's line every two seconds, plain text.
+        noTTYOutput: !terminal,
+        notTTYSchedule: 2000,
         hideCursor: true,
         clearOnComplete: true,
         stopOnComplete: false,
@@ -148,11 +165,15 @@ export class Reporter {
       cliProgress.Presets.shades_classic,
     );
     this.bar = this.bars.create(total, 0, { rows: 0, speed: '-' });
+    if (terminal) process.once('exit', this.restoreCursor);
   }
 
   private stopBar(): void {
     if (this.bars) {
+      // Lines logged since the last redraw wait in cli-progress's buffer; one last redraw writes them out.
+      this.bars.update();
       this.bars.stop();
+      process.removeListener('exit', this.restoreCursor);
       this.bars = null;
       this.bar = null;
     }

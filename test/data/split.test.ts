@@ -31,11 +31,12 @@ describe('heldOutCount', () => {
     expect(heldOutCount(0.01, 10)).toBe(0); // 0.1 rounds to nothing held out
   });
 
-  it('always leaves at least one training row', () => {
-    expect(heldOutCount(1000, 1000)).toBe(999);
-    expect(heldOutCount(5000, 1000)).toBe(999);
+  it('always leaves at least one training row: a fraction is rounded down to it, a count is refused', () => {
     expect(heldOutCount(0.99, 10)).toBe(9);
-    expect(heldOutCount(1, 1)).toBe(0);
+    expect(heldOutCount(999, 1000)).toBe(999);
+    expect(() => heldOutCount(1000, 1000)).toThrow('--holdout 1000 would hold out 1000 rows, but the file has only 1000, leaving none to train on');
+    expect(() => heldOutCount(5000, 1000)).toThrow('--holdout 5000 would hold out 5000 rows, but the file has only 1000, leaving none to train on');
+    expect(() => heldOutCount(1, 1)).toThrow('--holdout 1 would hold out 1 rows, but the file has only 1, leaving none to train on');
   });
 });
 

@@ -1,0 +1,17 @@
+/** `digits info [model]`: what a model file holds, for people (stderr) or as one JSON object (stdout). */
+import { statSync } from 'node:fs';
+import { loadModel } from '../model/file.js';
+import { formatModelInfo, modelInfo } from '../ui/info.js';
+import type { CommandContext } from './context.js';
+
+export interface InfoOptions {
+  json: boolean;
+}
+
+export async function runInfo(path: string, options: InfoOptions, context: CommandContext): Promise<number> {
+  const model = loadModel(path);
+  const info = modelInfo(model, path, statSync(path).size);
+  if (options.json) context.stdout.write(JSON.stringify(info) + '\n');
+  else context.stderr.write(formatModelInfo(info, context.chalk).join('\n') + '\n');
+  return 0;
+}

@@ -1,0 +1,45 @@
+/** `digits plot [model] [out.svg]`: the learning curves kept in a model, drawn as an SVG file. */
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../model/atomic.js';
+import { loadModel, type Model } from '../model/file.js';
+import { networkTitle, runSummary } from '../ui/info.js';
+import { learningCurveSvg } from '../ui/svg.js';
+import { count } from '../ui/format.js';
+import type { CommandContext } from './context.js';
+import { defaultModelPath, displayPath, ensureParentFolder } from './paths.js';
+
+export interface PlotOptions {
+  quiet: boolean;
+}
+
+/** `models/model.json` -> `models/model.svg`: where the curves go when no file is named. */
+export function defaultPlotPath(modelPath: string): string {
+  return modelPath.replace(/(\.json)?$/i, '.svg');
+}
+
+/** Writes the model's learning curves to `path` (atomically); returns how many reports were drawn. */
+export function writeLearningCurve(model: Model, path: string): number {
+  ensureParentFolder(path);
+  const labels = { title: networkTitle(model), subtitle: runSummary(model), augmented: model.training.config.augment !== null };
+  writeFileAtomic(path, learningCurveSvg(model.history, labels));
+  return model.history.length;
+}
+
+/** The line telling people where the picture went. */
+export function plotMessage(reports: number, path: string, cwd: string): string {
+  return `Wrote learning curves (${count(reports)} report${reports === 1 ? '' : 's'}) to ${displayPath(path, cwd)}.`;
+}
+
+export async function runPlot(
+  modelArg: string | undefined,
+  outArg: string | undefined,
+  options: PlotOptions,
+  context: CommandContext,
+): Promise<number> {
+  const modelPath = modelArg ?? defaultModelPath;
+  const model = loadModel(modelPath);
+  const outPath = resolve(context.cwd, outArg ?? defaultPlotPath(modelPath));
+  const reports = writeLearningCurve(model, outPath);
+  if (!options.quiet) context.stderr.write(plotMessage(reports, outPath, context.cwd) + '\n');
+  return 0;
+}
