@@ -1,8 +1,9 @@
 /** `digits predict <file>`: a Kaggle submission (ImageId,Label) on stdout, or atomically to --out. */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { pixelScale } from '../data/dataset.js';
 import { loadModel } from '../model/file.js';
-import { checkCompatible, predictAllRows } from '../model/inference.js';
+import { checkCompatible } from '../model/inference.js';
 import { PredictThreads } from '../model/predictThreads.js';
 import { writeFileAtomic } from '../model/atomic.js';
 import { Reporter, type ProgressMode } from '../ui/reporter.js';
@@ -39,7 +40,7 @@ export async function runPredict(file: string, options: PredictOptions, context:
     stderr: context.stderr,
     stdout: context.stdout,
   });
-  // The threads start first, so that they are ready when the rows are.
+  // The threads start first, so that they are ready when the first rows are.
   const threads = new PredictThreads(options.threads ?? availableParallelism());
   try {
     return await predictFile(file, options, context, reporter, threads);
@@ -55,11 +56,14 @@ async function predictFile(
   reporter: Reporter,
   threads: PredictThreads,
 ): Promise<number> {
-  // The model first: a bad model path should not cost a long CSV read.
+  // The model first: a bad model path should not cost a long CSV read. Rows are predicted as they are read.
   const model = loadModel(options.model);
-  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors);
+  threads.start(model.params, 1 / pixelScale);
+  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors, (...rows) =>
+    threads.addRows(...rows),
+  );
   checkCompatible(model, dataset, options.model);
-  const { predicted } = await predictAllRows(model, dataset, threads);
+  const { predicted } = await threads.finish(dataset);
   const text = submissionCsv(predicted, model.classes);
   if (options.out) {
     const outPath = resolve(context.cwd, options.out);

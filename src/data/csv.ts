@@ -19,6 +19,11 @@ export interface ReadCsvOptions {
   readonly maxErrors?: number;
   /** Called now and then while reading, with raw bytes read so far and the raw size if known. */
   readonly onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Called with each batch of rows as soon as it is read, for work that can start before the end (predict
+   * predicts them): rows first .. first + count - 1, as bytes (count x features), valid only during the call.
+   */
+  readonly onRows?: (pixels: Uint8Array, first: number, count: number, features: number) => void;
   /** Standard input, for `-` (tests pass their own stream). */
   readonly stdin?: NodeJS.ReadableStream;
   /** false: csv-parse reads every line, not only those the fast path (fastCsv.ts) is unsure about. */
@@ -47,8 +52,15 @@ const maxLabel = 9;
 export async function readDigitCsv(path: string, options: ReadCsvOptions): Promise<Dataset> {
   const source = openInput(path, options.stdin);
   const builder = new TableBuilder(source.name, options);
-  const progress = (): void =>
-    options.onProgress?.({ rows: builder.rowCount, bytesRead: source.bytesRead(), totalBytes: source.size });
+  let rowsPassedOn = 0;
+  const progress = (): void => {
+    const rows = builder.rowCount;
+    if (options.onRows && rows > rowsPassedOn) {
+      options.onRows(builder.rowPixels(rowsPassedOn, rows), rowsPassedOn, rows - rowsPassedOn, builder.features);
+      rowsPassedOn = rows;
+    }
+    options.onProgress?.({ rows, bytesRead: source.bytesRead(), totalBytes: source.size });
+  };
   const expectedBytes = (seen: number): number | undefined =>
     source.size === undefined ? undefined : (source.size * seen) / Math.max(1, source.bytesRead());
   try {
@@ -276,6 +288,16 @@ export class TableBuilder {
     this.problem(
       `${this.name}:${line}: ${columnName(layout, firstBad)}: expected ${firstExpected}, got ${quote(text)}${more}`,
     );
+  }
+
+  /** Pixels per row (0 before the header). */
+  get features(): number {
+    return this.layout?.pixelColumns.length ?? 0;
+  }
+
+  /** The bytes of rows first .. end - 1 read so far: a view, valid until the next row is added. */
+  rowPixels(first: number, end: number): Uint8Array {
+    return this.pixels.subarray(first * this.features, end * this.features);
   }
 
   /** The fast path's way in (fastCsv.ts): the next row's pixels, filled in place, then counted by commitRow. */

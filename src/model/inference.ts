@@ -4,7 +4,6 @@ import { predictedClasses } from '../nn/network.js';
 import { inputError } from '../errors.js';
 import type { Model } from './file.js';
 import { packFirstLayer, predictWithPacked } from './predictKernel.js';
-import { sharedBuffer, type PredictThreads } from './predictThreads.js';
 
 export interface Predictions {
   /** (rows, K) class probabilities. */
@@ -33,16 +32,4 @@ export function predictRows(model: Model, dataset: Dataset, rowIds?: Uint32Array
   const { inputSize: I, hiddenSize: H } = model.params.shape;
   predictWithPacked(model.params, packFirstLayer(model.params.w1, I, H), input, ids, 1 / pixelScale, probs);
   return { probs, predicted: predictedClasses(probs, ids.length, K) };
-}
-
-/** predictRows for all rows of the dataset, spread over `threads`: the same numbers, sooner. */
-export async function predictAllRows(model: Model, dataset: Dataset, threads: PredictThreads): Promise<Predictions> {
-  const R = dataset.rows;
-  const K = model.params.shape.classCount;
-  const input = toSparseRows(dataset.pixels, R, dataset.features, sharedBuffer);
-  const ids = new Uint32Array(sharedBuffer(R * 4), 0, R);
-  for (let r = 0; r < R; r++) ids[r] = r;
-  const probs = new Float64Array(sharedBuffer(R * K * 8), 0, R * K);
-  await threads.predict(model.params, input, ids, 1 / pixelScale, probs);
-  return { probs, predicted: predictedClasses(probs, R, K) };
 }

@@ -5,7 +5,7 @@
  * list exactly the non-zero pixels whichever of its two loops runs.
  */
 import { describe, expect, it } from 'vitest';
-import { pixelScale, toSparseRows } from '../../src/data/dataset.js';
+import { pixelScale, toSparseRows, type Dataset } from '../../src/data/dataset.js';
 import { createParameters, initialise, parameterCount, predictProbabilities, Workspace } from '../../src/nn/network.js';
 import { Random } from '../../src/nn/random.js';
 import { packFirstLayer, predictWithPacked } from '../../src/model/predictKernel.js';
@@ -73,36 +73,77 @@ describe('the prediction forward pass', () => {
 });
 
 describe('prediction threads', () => {
-  it('give the same probabilities on 1, 2 and 3 threads, in shared memory', async () => {
+  const dataset = (rows: number): Dataset => ({
+    rows,
+    features: sample.features,
+    pixels: sample.pixels.subarray(0, rows * sample.features),
+    labels: null,
+    source: { path: 'sample', sha256: '', pixelColumns: [] },
+  });
+  const same = (a: Float64Array, b: Float64Array): boolean =>
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+  /** Rows handed over as the CSV reader would, in pieces of these sizes (cyclically), up to `upTo` rows. */
+  async function predictInPieces(threadCount: number, pieces: readonly number[], upTo: number, params: ReturnType<typeof network>) {
+    const threads = new PredictThreads(threadCount);
+    try {
+      threads.start(params, scale);
+      for (let first = 0, k = 0; first < upTo; k++) {
+        const count = Math.min(pieces[k % pieces.length]!, upTo - first);
+        // A scratch copy, overwritten after the call, as the reader's buffer may be.
+        const bytes = sample.pixels.slice(first * sample.features, (first + count) * sample.features);
+        threads.addRows(bytes, first, count, sample.features);
+        bytes.fill(7);
+        first += count;
+        // Let the workers take some batches while "reading" goes on.
+        if (k % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      return await threads.finish(dataset(sample.rows));
+    } finally {
+      await threads.close();
+    }
+  }
+
+  it('give the same probabilities on 1, 2 and 3 threads, whatever the pieces the rows come in', async () => {
     const params = network(40, 10, 3);
     const expected = reference(params, allRows(sample.rows));
-    for (const count of [1, 2, 3]) {
-      const threads = new PredictThreads(count);
-      try {
-        const input = toSparseRows(sample.pixels, sample.rows, sample.features, sharedBuffer);
-        const ids = new Uint32Array(sharedBuffer(sample.rows * 4), 0, sample.rows);
-        ids.set(allRows(sample.rows));
-        const probs = new Float64Array(sharedBuffer(expected.byteLength), 0, expected.length);
-        await threads.predict(params, input, ids, scale, probs);
-        expect(Buffer.from(probs.buffer, 0, probs.byteLength).equals(Buffer.from(expected.buffer))).toBe(true);
-        // A second job on the same threads.
-        probs.fill(0);
-        await threads.predict(params, input, ids, scale, probs);
-        expect(Buffer.from(probs.buffer, 0, probs.byteLength).equals(Buffer.from(expected.buffer))).toBe(true);
-      } finally {
-        await threads.close();
+    for (const threadCount of [1, 2, 3]) {
+      for (const pieces of [[2048], [1, 700, 33], [sample.rows]]) {
+        const { probs, predicted } = await predictInPieces(threadCount, pieces, sample.rows, params);
+        expect(same(probs, expected)).toBe(true);
+        expect(predicted.length).toBe(sample.rows);
       }
     }
   });
 
-  it('a few rows stay on the main thread', async () => {
-    const params = network(8, 10, 5);
+  it('the workers predict rows while the reading goes on', async () => {
+    const params = network(64, 10, 6);
+    const expected = reference(params, allRows(sample.rows));
     const threads = new PredictThreads(2);
     try {
-      const input = toSparseRows(sample.pixels, 3, sample.features);
-      const probs = new Float64Array(30);
-      await threads.predict(params, input, allRows(3), scale, probs); // not shared: fine for so few rows
-      expect(Array.from(probs)).toEqual(Array.from(reference(params, allRows(3))));
+      threads.start(params, scale);
+      threads.addRows(sample.pixels, 0, sample.rows, sample.features);
+      for (let waited = 0; threads.workerBatches === 0 && waited < 20_000; waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(threads.workerBatches).toBeGreaterThan(0);
+      expect(same((await threads.finish(dataset(sample.rows))).probs, expected)).toBe(true);
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('predict at the end the rows never handed over, and ignore rows of another image size', async () => {
+    const params = network(24, 10, 4);
+    const expected = reference(params, allRows(sample.rows));
+    // Only the first 900 rows come early; the rest only in the dataset.
+    expect(same((await predictInPieces(2, [300], 900, params)).probs, expected)).toBe(true);
+    const threads = new PredictThreads(2);
+    try {
+      threads.start(params, scale);
+      threads.addRows(new Uint8Array(10 * 5), 0, 10, 5); // not 784 pixels a row: left for the caller to report
+      const { probs } = await threads.finish(dataset(sample.rows));
+      expect(same(probs, expected)).toBe(true);
     } finally {
       await threads.close();
     }
