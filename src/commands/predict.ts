@@ -59,9 +59,9 @@ async function predictFile(
   // The model first: a bad model path should not cost a long CSV read. Rows are predicted as they are read.
   const model = loadModel(options.model);
   threads.start(model.params, 1 / pixelScale);
-  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors, (...rows) =>
-    threads.addRows(...rows),
-  );
+  const predictEarly = (pixels: Uint8Array, first: number, count: number, features: number): void =>
+    threads.addRows(pixels, first, count, features);
+  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors, predictEarly);
   checkCompatible(model, dataset, options.model);
   const { predicted } = await threads.finish(dataset);
   const text = submissionCsv(predicted, model.classes);

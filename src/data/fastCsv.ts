@@ -30,7 +30,7 @@ export interface PlainRowSink {
 
 export interface PlainRowOptions {
   /** Called after every `progressRows` rows (default 2048). */
-  readonly onRows?: () => void;
+  readonly onProgress?: () => void;
   readonly progressRows?: number;
   /**
    * The input's likely size once decompressed, given the decompressed bytes seen so far (the caller knows the
@@ -226,7 +226,7 @@ class LineReader {
     if (++this.rows === rowsBeforeEstimate) this.reserveRows();
     if (++this.rowsSinceProgress === this.progressRows) {
       this.rowsSinceProgress = 0;
-      this.options.onRows?.();
+      this.options.onProgress?.();
     }
     return true;
   }
