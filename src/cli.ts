@@ -111,6 +111,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .argument('<file>', 'CSV of images (a label column, if any, is ignored); - for stdin')
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--out <path>', 'write the submission here (atomically) instead of stdout')
+    .option('--threads <n>', 'threads for predicting (default: cores available)', positiveInt)
     .option('--quiet', 'only errors', false)
     .addOption(progressOption())
     .addOption(maxErrorsOption())

@@ -1,5 +1,5 @@
 /** Reading a CSV with a progress bar on a terminal: shared by the commands that read data. */
-import { readDigitCsv, type LabelRequirement } from '../data/csv.js';
+import { readDigitCsv, type LabelRequirement, type ReadCsvOptions } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Reporter } from '../ui/reporter.js';
 import { statSync } from 'node:fs';
@@ -9,6 +9,7 @@ export async function loadCsv(
   labels: LabelRequirement,
   reporter: Reporter,
   maxErrors = 1,
+  onRows?: ReadCsvOptions['onRows'],
 ): Promise<{ dataset: Dataset; seconds: number }> {
   const started = performance.now();
   let size: number | undefined;
@@ -26,6 +27,7 @@ export async function loadCsv(
       labels,
       maxErrors,
       onProgress: (progress) => reporter.loadProgress(progress, started),
+      onRows,
     });
     return { dataset, seconds: (performance.now() - started) / 1000 };
   } finally {

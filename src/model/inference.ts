@@ -1,9 +1,9 @@
 /** Predictions from a loaded model on a dataset: the one path used by predict, eval (and serve). */
-import { toSparseRows, type Dataset } from '../data/dataset.js';
-import { predictProbabilities, predictedClasses, Workspace } from '../nn/network.js';
-import { chunkRows } from '../nn/engine.js';
+import { pixelScale, toSparseRows, type Dataset } from '../data/dataset.js';
+import { predictedClasses } from '../nn/network.js';
 import { inputError } from '../errors.js';
 import type { Model } from './file.js';
+import { packFirstLayer, predictWithPacked } from './predictKernel.js';
 
 export interface Predictions {
   /** (rows, K) class probabilities. */
@@ -29,6 +29,7 @@ export function predictRows(model: Model, dataset: Dataset, rowIds?: Uint32Array
   const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features);
   const K = model.params.shape.classCount;
   const probs = new Float64Array(ids.length * K);
-  predictProbabilities(model.params, new Workspace(model.params.shape, chunkRows), input, ids, probs);
+  const { inputSize: I, hiddenSize: H } = model.params.shape;
+  predictWithPacked(model.params, packFirstLayer(model.params.w1, I, H), input, ids, 1 / pixelScale, probs);
   return { probs, predicted: predictedClasses(probs, ids.length, K) };
 }

@@ -1,0 +1,210 @@
+/**
+ * Prediction's own forward pass (src/model/predictKernel.ts) and its threads (predictThreads.ts) must give
+ * exactly, bit for bit, the probabilities of the training network's forward pass (nn/network.ts), whatever the
+ * hidden size, the class count, the rows asked for and the thread count. toSparseRows, which both read, must
+ * list exactly the non-zero pixels whichever of its two loops runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { pixelScale, toSparseRows, type Dataset } from '../../src/data/dataset.js';
+import { createParameters, initialise, parameterCount, predictProbabilities, Workspace } from '../../src/nn/network.js';
+import { Random } from '../../src/nn/random.js';
+import { packFirstLayer, predictWithPacked } from '../../src/model/predictKernel.js';
+import { PredictThreads, sharedBuffer } from '../../src/model/predictThreads.js';
+import { readSampleRows, sampleTestPath, sampleTrainPath } from '../helpers/sample-rows.js';
+
+const sample = readSampleRows(sampleTrainPath, 1200);
+const scale = 1 / pixelScale;
+
+function network(hiddenSize: number, classCount: number, seed: number) {
+  const shape = { inputSize: sample.features, hiddenSize, classCount };
+  const params = createParameters(shape);
+  initialise(params, 'he', new Random(seed));
+  // Biases away from zero, so that a wrong bias or a missed ReLU shows.
+  for (let k = 0; k < params.b1.length; k++) params.b1[k] = ((k % 7) - 3) * 0.05;
+  for (let k = 0; k < params.b2.length; k++) params.b2[k] = ((k % 5) - 2) * 0.1;
+  return params;
+}
+
+function reference(params: ReturnType<typeof network>, rowIds: Uint32Array): Float64Array {
+  const input = toSparseRows(sample.pixels, sample.rows, sample.features);
+  const probs = new Float64Array(rowIds.length * params.shape.classCount);
+  predictProbabilities(params, new Workspace(params.shape, 100), input, rowIds, probs);
+  return probs;
+}
+
+function allRows(count: number): Uint32Array {
+  return Uint32Array.from({ length: count }, (_, r) => r);
+}
+
+describe('the prediction forward pass', () => {
+  for (const [hidden, classes] of [
+    [256, 10],
+    [13, 10],
+    [5, 10],
+    [24, 3],
+    [17, 23],
+  ] as const) {
+    it(`gives the training forward's probabilities bit for bit (H=${hidden}, K=${classes})`, () => {
+      const params = network(hidden, classes, hidden * 31 + classes);
+      // Rows out of order, one repeated, across several chunks of predictChunkRows.
+      const rowIds = Uint32Array.from({ length: 700 }, (_, r) => (r * 7 + 3) % sample.rows);
+      rowIds[5] = rowIds[4]!;
+      const expected = reference(params, rowIds);
+      const input = toSparseRows(sample.pixels, sample.rows, sample.features);
+      const probs = new Float64Array(rowIds.length * classes);
+      predictWithPacked(params, packFirstLayer(params.w1, sample.features, hidden), input, rowIds, scale, probs);
+      expect(Buffer.from(probs.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      // The numbers are real probabilities, not all equal: the comparison above could have failed.
+      expect(new Set(probs).size).toBeGreaterThan(rowIds.length);
+    });
+  }
+
+  it('gives an empty image the bias-only answer', () => {
+    const params = network(16, 10, 7);
+    const pixels = new Uint8Array(2 * sample.features);
+    pixels.set(sample.pixels.subarray(0, sample.features));
+    const input = toSparseRows(pixels, 2, sample.features);
+    const probs = new Float64Array(20);
+    predictWithPacked(params, packFirstLayer(params.w1, sample.features, 16), input, allRows(2), scale, probs);
+    const expected = new Float64Array(20);
+    predictProbabilities(params, new Workspace(params.shape, 2), input, allRows(2), expected);
+    expect(Array.from(probs)).toEqual(Array.from(expected));
+  });
+});
+
+describe('prediction threads', () => {
+  const dataset = (rows: number): Dataset => ({
+    rows,
+    features: sample.features,
+    pixels: sample.pixels.subarray(0, rows * sample.features),
+    labels: null,
+    source: { path: 'sample', sha256: '', pixelColumns: [] },
+  });
+  const same = (a: Float64Array, b: Float64Array): boolean =>
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+  /** Rows handed over as the CSV reader would, in pieces of these sizes (cyclically), up to `upTo` rows. */
+  async function predictInPieces(threadCount: number, pieces: readonly number[], upTo: number, params: ReturnType<typeof network>) {
+    const threads = new PredictThreads(threadCount);
+    try {
+      threads.start(params, scale);
+      for (let first = 0, k = 0; first < upTo; k++) {
+        const count = Math.min(pieces[k % pieces.length]!, upTo - first);
+        // A scratch copy, overwritten after the call, as the reader's buffer may be.
+        const bytes = sample.pixels.slice(first * sample.features, (first + count) * sample.features);
+        threads.addRows(bytes, first, count, sample.features);
+        bytes.fill(7);
+        first += count;
+        // Let the workers take some batches while "reading" goes on.
+        if (k % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      return await threads.finish(dataset(sample.rows));
+    } finally {
+      await threads.close();
+    }
+  }
+
+  it('give the same probabilities on 1, 2 and 3 threads, whatever the pieces the rows come in', async () => {
+    const params = network(40, 10, 3);
+    const expected = reference(params, allRows(sample.rows));
+    for (const threadCount of [1, 2, 3]) {
+      for (const pieces of [[2048], [1, 700, 33], [sample.rows]]) {
+        const { probs, predicted } = await predictInPieces(threadCount, pieces, sample.rows, params);
+        expect(same(probs, expected)).toBe(true);
+        expect(predicted.length).toBe(sample.rows);
+      }
+    }
+  });
+
+  it('the workers predict rows while the reading goes on', async () => {
+    const params = network(64, 10, 6);
+    const expected = reference(params, allRows(sample.rows));
+    const threads = new PredictThreads(2);
+    try {
+      threads.start(params, scale);
+      threads.addRows(sample.pixels, 0, sample.rows, sample.features);
+      for (let waited = 0; threads.workerBatches === 0 && waited < 20_000; waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(threads.workerBatches).toBeGreaterThan(0);
+      expect(same((await threads.finish(dataset(sample.rows))).probs, expected)).toBe(true);
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('predict at the end the rows never handed over, and ignore rows of another image size', async () => {
+    const params = network(24, 10, 4);
+    const expected = reference(params, allRows(sample.rows));
+    // Only the first 900 rows come early; the rest only in the dataset.
+    expect(same((await predictInPieces(2, [300], 900, params)).probs, expected)).toBe(true);
+    const threads = new PredictThreads(2);
+    try {
+      threads.start(params, scale);
+      threads.addRows(new Uint8Array(10 * 5), 0, 10, 5); // not 784 pixels a row: left for the caller to report
+      const { probs } = await threads.finish(dataset(sample.rows));
+      expect(same(probs, expected)).toBe(true);
+    } finally {
+      await threads.close();
+    }
+  });
+});
+
+describe('toSparseRows', () => {
+  function plainSparse(pixels: Uint8Array, rows: number, features: number) {
+    const offsets = [0];
+    const indices: number[] = [];
+    const values: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < features; i++) {
+        const v = pixels[r * features + i]!;
+        if (v !== 0) {
+          indices.push(i);
+          values.push(v);
+        }
+      }
+      offsets.push(indices.length);
+    }
+    return { offsets, indices, values };
+  }
+
+  function unaligned(bytes: Uint8Array): Uint8Array {
+    const raw = new Uint8Array(bytes.length + 1);
+    raw.set(bytes, 1);
+    return raw.subarray(1);
+  }
+
+  it('lists every non-zero pixel, four bytes at a time or one, shared or not', () => {
+    const test = readSampleRows(sampleTestPath, 50);
+    const random = new Random(11);
+    // Every byte position of a word non-zero in some row, and some isolated 1s and 255s.
+    const pixels = test.pixels.slice();
+    for (let k = 0; k < 400; k++) pixels[Math.floor(random.next() * pixels.length)] = k % 2 ? 1 : 255;
+    const cases: Array<[number, number, Uint8Array]> = [
+      [50, 784, pixels], // whole words
+      [70, 560, pixels.subarray(0, 70 * 560)],
+      [49, 799, pixels.subarray(0, 49 * 799)], // rows that are not whole words: the byte loop
+      [40, 784, unaligned(pixels.subarray(0, 40 * 784))], // rows not at a multiple of four bytes: the byte loop
+      [3, 784, new Uint8Array(3 * 784)], // all zero
+    ];
+    for (const [rows, features, bytes] of cases) {
+      expect(bytes.length).toBeGreaterThanOrEqual(rows * features);
+      const expected = plainSparse(bytes, rows, features);
+      for (const allocate of [undefined, sharedBuffer]) {
+        const sparse = toSparseRows(bytes, rows, features, allocate);
+        expect(Array.from(sparse.offsets)).toEqual(expected.offsets);
+        expect(Array.from(sparse.indices)).toEqual(expected.indices);
+        expect(Array.from(sparse.values)).toEqual(expected.values);
+      }
+    }
+  });
+
+  it('keeps parameterCount-sized weights intact when packing (a sanity check of the layout)', () => {
+    const params = network(20, 10, 9);
+    const packed = packFirstLayer(params.w1, sample.features, 20);
+    // Block b of 8 units holds w1[i, 8b + j] at b*I*8 + i*8 + j; units 16..19 are not packed.
+    expect(packed.length).toBe(2 * sample.features * 8);
+    expect(packed[1 * sample.features * 8 + 5 * 8 + 3]).toBe(params.w1[5 * 20 + 11]);
+    expect(params.data.length).toBe(parameterCount(params.shape));
+  });
+});
