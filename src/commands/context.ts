@@ -1,5 +1,6 @@
-/** What every command gets from the CLI: its streams, colours and the interrupt flag. */
+/** What every command gets from the CLI (its streams, colours and the interrupt flag), and its Reporter. */
 import type { ChalkInstance } from 'chalk';
+import { Reporter, type ProgressMode } from '../ui/reporter.js';
 
 export interface StopFlag {
   /** The signal that asked the run to stop after the current step, if any. */
@@ -19,4 +20,25 @@ export interface CommandContext {
   readonly chalk: ChalkInstance;
   readonly stop: StopFlag;
   readonly cwd: string;
+}
+
+/** The options every command that reads data shares, for its Reporter. */
+export interface OutputOptions {
+  readonly progress: ProgressMode;
+  readonly quiet: boolean;
+  readonly json?: boolean;
+  readonly logEvery?: number;
+}
+
+/** The command's Reporter, writing to the context's streams in its colours. */
+export function commandReporter(options: OutputOptions, context: CommandContext): Reporter {
+  return new Reporter({
+    progress: options.progress,
+    json: options.json ?? false,
+    quiet: options.quiet,
+    logEveryGiven: options.logEvery !== undefined,
+    chalk: context.chalk,
+    stderr: context.stderr,
+    stdout: context.stdout,
+  });
 }

@@ -1,10 +1,10 @@
 /** `digits eval [file]`: score a model on a labelled file, or on the held-out rows it recorded. */
 import { loadModel } from '../model/file.js';
 import { checkSameTrainingFile, evaluate, heldOutTarget } from '../model/evaluation.js';
-import { Reporter, type ProgressMode } from '../ui/reporter.js';
+import type { ProgressMode } from '../ui/reporter.js';
 import { confusedPairs, formatEvalReport, mistakesForWidth, rankMistakes } from '../ui/report.js';
 import { imageSide } from '../ui/digits.js';
-import type { CommandContext } from './context.js';
+import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { displayPath } from './paths.js';
 import { count, outputWidth } from '../ui/format.js';
@@ -25,15 +25,7 @@ export function shellWord(word: string): string {
 }
 
 export async function runEval(file: string | undefined, options: EvalOptions, context: CommandContext): Promise<number> {
-  const reporter = new Reporter({
-    progress: options.progress,
-    json: options.json,
-    quiet: options.quiet,
-    logEveryGiven: false,
-    chalk: context.chalk,
-    stderr: context.stderr,
-    stdout: context.stdout,
-  });
+  const reporter = commandReporter(options, context);
   const model = loadModel(options.model);
   const target = file === undefined ? heldOutTarget(model, options.model) : { path: file, rowIds: undefined };
   const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors);

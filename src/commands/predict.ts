@@ -6,9 +6,9 @@ import { loadModel } from '../model/file.js';
 import { checkCompatible } from '../model/inference.js';
 import { PredictThreads } from '../model/predictThreads.js';
 import { writeFileAtomic } from '../model/atomic.js';
-import { Reporter, type ProgressMode } from '../ui/reporter.js';
+import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
-import type { CommandContext } from './context.js';
+import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { writeToStdout } from './output.js';
 import { displayPath, ensureParentFolder } from './paths.js';
@@ -31,15 +31,7 @@ export function submissionCsv(predicted: Uint8Array, classes: readonly number[])
 }
 
 export async function runPredict(file: string, options: PredictOptions, context: CommandContext): Promise<number> {
-  const reporter = new Reporter({
-    progress: options.progress,
-    json: false,
-    quiet: options.quiet,
-    logEveryGiven: false,
-    chalk: context.chalk,
-    stderr: context.stderr,
-    stdout: context.stdout,
-  });
+  const reporter = commandReporter(options, context);
   // The threads start first, so that they are ready when the first rows are.
   const threads = new PredictThreads(options.threads ?? availableParallelism());
   try {

@@ -7,10 +7,10 @@ import { inputError } from '../errors.js';
 import { loadModel, type Model } from '../model/file.js';
 import { checkCompatible, predictRows } from '../model/inference.js';
 import type { Dataset } from '../data/dataset.js';
-import { Reporter, type ProgressMode } from '../ui/reporter.js';
+import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { beside, drawDigit, imageSide, layoutTiles, tile, type Tile } from '../ui/digits.js';
 import { count, outputWidth, percent } from '../ui/format.js';
-import type { CommandContext } from './context.js';
+import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { readDigitCsv } from '../data/csv.js';
 import { openInput } from '../data/source.js';
@@ -44,15 +44,7 @@ export interface ShownRow {
 }
 
 export async function runShow(file: string, options: ShowOptions, context: CommandContext): Promise<number> {
-  const reporter = new Reporter({
-    progress: options.progress,
-    json: options.json,
-    quiet: options.quiet,
-    logEveryGiven: false,
-    chalk: context.chalk,
-    stderr: context.stderr,
-    stdout: context.stdout,
-  });
+  const reporter = commandReporter(options, context);
   const model = options.model ? loadModel(options.model) : undefined;
   const dataset = await readForShow(file, reporter, options.maxErrors);
   const wanted = options.rows ?? defaultShowRows.filter((r) => r <= dataset.rows);

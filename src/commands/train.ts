@@ -6,9 +6,9 @@ import { checkWritable } from '../model/atomic.js';
 import { fitModel } from '../train/fit.js';
 import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';
 import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
-import { Reporter, type ProgressMode } from '../ui/reporter.js';
+import type { ProgressMode } from '../ui/reporter.js';
 import { count, percent, seconds } from '../ui/format.js';
-import type { CommandContext } from './context.js';
+import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { bundledTrainFile, defaultModelPath, displayPath, ensureParentFolder } from './paths.js';
 import { createEngineFactory, defaultThreads } from './threads.js';
@@ -64,15 +64,7 @@ export function configFrom(options: TrainOptions, base?: TrainConfig): TrainConf
 
 export async function runTrain(file: string | undefined, options: TrainOptions, context: CommandContext): Promise<number> {
   const { chalk } = context;
-  const reporter = new Reporter({
-    progress: options.progress,
-    json: options.json,
-    quiet: options.quiet,
-    logEveryGiven: options.logEvery !== undefined,
-    chalk,
-    stderr: context.stderr,
-    stdout: context.stdout,
-  });
+  const reporter = commandReporter(options, context);
   let resumeFrom: Model | undefined;
   if (options.resume) {
     resumeFrom = loadModel(options.resume);

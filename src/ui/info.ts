@@ -4,10 +4,9 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { basename } from 'node:path';
-import { modelFormat, modelVersion, type Model } from '../model/file.js';
+import { modelFormat, modelVersion, type Model, type TrainingRecord } from '../model/file.js';
 import { parameterCount } from '../nn/network.js';
 import type { TrainConfig } from '../train/presets.js';
-import type { StopReason } from '../train/trainer.js';
 import { count, megabytes, percent, seconds } from './format.js';
 
 /** The `digits info --json` object (documented in docs/json.md). */
@@ -31,15 +30,7 @@ export interface ModelInfo {
   readonly preset: string;
   readonly config: TrainConfig;
   readonly data: { readonly path: string; readonly rows: number; readonly sha256: string; readonly heldOutRows: number };
-  readonly training: {
-    readonly stopReason: StopReason;
-    readonly iterations: number;
-    readonly totalIterations: number;
-    readonly epochs: number;
-    readonly elapsedSeconds: number;
-    readonly threads: number;
-    readonly restoredBest: { iteration: number; epoch: number; heldOutAccuracy: number } | null;
-  };
+  readonly training: Omit<TrainingRecord, 'config' | 'heldOut'>;
   readonly metrics: {
     readonly heldOut: { readonly accuracy: number; readonly standardError: number; readonly rows: number } | null;
     /** The last report of the run: its training loss and accuracy, and held-out figures when measured. */

@@ -40,8 +40,12 @@ describe('model descriptions', () => {
     expect(rows.get('batch size')).toBe('full batch');
     expect(rows.get('held out')).toBe('1,000 rows');
     expect(rows.get('optimizer')).toBe('sgd');
-    const best = new Map(hyperparameterRows({ ...presets.best, futureSetting: [1, 2] } as never));
+    // Fixed augmentation settings, so that tuning a preset does not change what this test reads.
+    const augment = { maxShift: 2, maxRotation: 12, maxScale: 0.1, elasticAlpha: 0, elasticSigma: 4 };
+    const best = new Map(hyperparameterRows({ ...presets.best, augment, futureSetting: [1, 2] } as never));
     expect(best.get('augmentation')).toBe('shift ±2 px, rotate ±12°, scale ±10%');
+    const elastic = new Map(hyperparameterRows({ ...presets.best, augment: { ...augment, elasticAlpha: 2.5 } }));
+    expect(elastic.get('augmentation')).toBe('shift ±2 px, rotate ±12°, scale ±10%, elastic 2.5 (sigma 4)');
     expect(best.get('optimizer')).toBe('nesterov, momentum 0.9');
     expect(best.get('futureSetting')).toBe('[1,2]');
   });
