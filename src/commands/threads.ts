@@ -1,6 +1,6 @@
 /** Choosing the engine for --threads: the plain single-threaded one, or worker threads over shared memory. */
 import { availableParallelism } from 'node:os';
-import { ThreadEngine } from '../nn/threads.js';
+import { sharedBuffer, ThreadEngine } from '../nn/threads.js';
 import { localEngineFactory, type EngineFactory } from '../train/fit.js';
 
 export function defaultThreads(): number {
@@ -10,7 +10,7 @@ export function defaultThreads(): number {
 export function createEngineFactory(threads: number): EngineFactory {
   if (threads <= 1) return localEngineFactory;
   return {
-    allocate: (bytes) => new SharedArrayBuffer(Math.max(8, bytes)),
+    allocate: sharedBuffer,
     create: (shape, params, inputs) => ThreadEngine.start(shape, params, inputs, threads),
   };
 }

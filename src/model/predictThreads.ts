@@ -10,11 +10,10 @@
  *
  * Not here: training threads (nn/threads.ts), which keep their workers for a whole run.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { toSparseRows, type Dataset, type SparseRows } from '../data/dataset.js';
 import { createParameters, predictedClasses, type NetworkShape, type Parameters } from '../nn/network.js';
+import { compiledWorkerUrl, sharedBuffer } from '../nn/threads.js';
 import type { Predictions } from './inference.js';
 import { packFirstLayer, predictWithPacked } from './predictKernel.js';
 
@@ -55,18 +54,6 @@ interface Batch {
   readonly probs: Float64Array;
 }
 
-/** Allocates shared memory, for arrays the workers read or write. */
-export function sharedBuffer(bytes: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Math.max(8, bytes));
-}
-
-/** The compiled worker script (tests that run the TypeScript sources use the build in dist/). */
-function workerUrl(): URL {
-  const here = new URL('./predictWorker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  return new URL('../../dist/model/predictWorker.js', import.meta.url);
-}
-
 /** Row ids 0..n-1, the rows of a batch in order. */
 function firstRows(n: number): Uint32Array {
   return Uint32Array.from({ length: n }, (_, r) => r);
@@ -87,7 +74,7 @@ export class PredictThreads {
   /** Starts threads - 1 workers now (none for 1 thread); they wait for start() and addRows(). */
   constructor(readonly threads: number) {
     for (let t = 1; t < threads; t++) {
-      const worker = new Worker(workerUrl());
+      const worker = new Worker(compiledWorkerUrl(import.meta.url, 'predictWorker.js', 'model'));
       worker.on('message', (index: number) => {
         this.finished.add(index);
         this.wake?.();

@@ -60,39 +60,19 @@ export const Control = {
 
 export const Command = { gradient: 1, predict: 2, exit: 3 } as const;
 
-function shared(bytes: number): SharedArrayBuffer {
+/** A SharedArrayBuffer of at least `bytes` (never empty: a zero-length view still needs a buffer to share). */
+export function sharedBuffer(bytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(Math.max(8, bytes));
 }
 
-/** A SparseRows whose arrays live in SharedArrayBuffers (copied if they do not already). */
-export function sharedSparseRows(input: SparseRows): SparseRows {
-  if (input.offsets.buffer instanceof SharedArrayBuffer) return input;
-  const copy = <T extends Uint32Array | Uint16Array | Uint8Array>(array: T, make: (b: SharedArrayBuffer) => T): T => {
-    const out = make(shared(array.byteLength));
-    out.set(array);
-    return out;
-  };
-  return {
-    rows: input.rows,
-    features: input.features,
-    offsets: copy(input.offsets, (b) => new Uint32Array(b, 0, input.offsets.length)),
-    indices: copy(input.indices, (b) => new Uint16Array(b, 0, input.indices.length)),
-    values: copy(input.values, (b) => new Uint8Array(b, 0, input.values.length)),
-  };
-}
-
-export function sharedBytes(array: Uint8Array): Uint8Array {
-  if (array.buffer instanceof SharedArrayBuffer) return array;
-  const out = new Uint8Array(shared(array.byteLength), 0, array.length);
-  out.set(array);
-  return out;
-}
-
-/** The compiled worker script (tests that run the TypeScript sources use the build in dist/). */
-function workerUrl(): URL {
-  const here = new URL('./worker.js', import.meta.url);
+/**
+ * The compiled worker script `name` beside the calling module (`moduleUrl`) when that module runs from dist/;
+ * for tests that run the TypeScript sources, the same script in dist/<distFolder>/.
+ */
+export function compiledWorkerUrl(moduleUrl: string, name: string, distFolder: string): URL {
+  const here = new URL(`./${name}`, moduleUrl);
   if (existsSync(fileURLToPath(here))) return here;
-  return new URL('../../dist/nn/worker.js', import.meta.url);
+  return new URL(`../../dist/${distFolder}/${name}`, moduleUrl);
 }
 
 export class ThreadEngine implements GradientEngine {
@@ -111,20 +91,20 @@ export class ThreadEngine implements GradientEngine {
 
   private constructor(shape: NetworkShape, params: Parameters, inputs: SharedInputs, threads: number) {
     const count = parameterCount(shape);
-    const sharedParams = new Float64Array(shared(count * 8));
+    const sharedParams = new Float64Array(sharedBuffer(count * 8));
     sharedParams.set(params.data);
     this.params = createParameters(shape, sharedParams);
     this.grads = createParameters(shape);
     this.sharedInputs = inputs;
     this.workspace = new Workspace(shape, chunkRows);
-    this.control = new Int32Array(shared(threads * Control.size * 4));
-    this.results = new Float64Array(shared(threads * 2 * 8));
-    this.rowIds = new Uint32Array(shared(inputs.maxRows * 4));
-    this.probs = new Float64Array(shared(inputs.maxRows * shape.classCount * 8));
+    this.control = new Int32Array(sharedBuffer(threads * Control.size * 4));
+    this.results = new Float64Array(sharedBuffer(threads * 2 * 8));
+    this.rowIds = new Uint32Array(sharedBuffer(inputs.maxRows * 4));
+    this.probs = new Float64Array(sharedBuffer(inputs.maxRows * shape.classCount * 8));
     this.threadGrads = [this.grads.data];
     this.workers = [];
     for (let index = 1; index < threads; index++) {
-      const grads = new Float64Array(shared(count * 8));
+      const grads = new Float64Array(sharedBuffer(count * 8));
       this.threadGrads.push(grads);
       const setup: WorkerSetup = {
         index,
@@ -138,7 +118,7 @@ export class ThreadEngine implements GradientEngine {
         control: this.control,
         results: this.results,
       };
-      const worker = new Worker(workerUrl(), { workerData: setup });
+      const worker = new Worker(compiledWorkerUrl(import.meta.url, 'worker.js', 'nn'), { workerData: setup });
       worker.on('error', (error) => (this.failure = error));
       this.workers.push(worker);
     }

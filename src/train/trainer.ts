@@ -220,7 +220,8 @@ export async function train(
   while (iteration < totalIterations) {
     const epoch = Math.floor(iteration / stepsPerEpoch);
     const stepInEpoch = iteration % stepsPerEpoch;
-    if (!fullBatch && stepInEpoch === 0 || (!fullBatch && iteration === resume?.iteration)) {
+    // A new epoch's order, or, on resuming mid-epoch, the order that epoch had.
+    if (!fullBatch && (stepInEpoch === 0 || iteration === resume?.iteration)) {
       order = trainRows.slice();
       epochRandom(config.seed, epoch).shuffle(order);
     }

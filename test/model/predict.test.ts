@@ -9,7 +9,8 @@ import { pixelScale, toSparseRows, type Dataset } from '../../src/data/dataset.j
 import { createParameters, initialise, parameterCount, predictProbabilities, Workspace } from '../../src/nn/network.js';
 import { Random } from '../../src/nn/random.js';
 import { packFirstLayer, predictWithPacked } from '../../src/model/predictKernel.js';
-import { PredictThreads, sharedBuffer } from '../../src/model/predictThreads.js';
+import { PredictThreads } from '../../src/model/predictThreads.js';
+import { sharedBuffer } from '../../src/nn/threads.js';
 import { readSampleRows, sampleTestPath, sampleTrainPath } from '../helpers/sample-rows.js';
 
 const sample = readSampleRows(sampleTrainPath, 1200);
