@@ -3,12 +3,13 @@
  * user or a script would run it. Checks exit codes, what goes to stdout (data only) and stderr (people), and
  * the files written. Training is kept tiny (--hidden 16, one epoch) so that the whole file takes seconds.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIfStale, collectOutput } from '../helpers/cli-process.js';
 import { readSampleRows, sampleTestPath, sampleText, sampleTrainPath } from '../helpers/sample-rows.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,39 +29,12 @@ delete env.NO_COLOR;
 delete env.DEBUG;
 
 function digits(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return collectOutput(spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Shows a failed run's output in the assertion message. */
 function describeRun(run: Run): string {
   return `exit ${run.code}\n--- stdout ---\n${run.stdout.slice(0, 2000)}\n--- stderr ---\n${run.stderr.slice(0, 2000)}`;
-}
-
-function newestModification(folder: string): number {
-  let newest = 0;
-  for (const name of readdirSync(folder, { recursive: true, encoding: 'utf8' })) {
-    newest = Math.max(newest, statSync(join(folder, name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** bin/digits.js imports dist/: build it when it is missing or older than the sources. */
-function buildIfStale(): void {
-  const built = join(root, 'dist', 'cli.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newestModification(join(root, 'src'))) return;
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (tsc.status !== 0) throw new Error(`the build failed:\n${tsc.stdout}\n${tsc.stderr}`);
 }
 
 const escapeCode = '\x1b';

@@ -6,12 +6,13 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIfStale, collectOutput } from '../helpers/cli-process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'digits.js');
@@ -36,38 +37,17 @@ function environment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 function digits(args: string[], options: { env?: NodeJS.ProcessEnv; stdinFile?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: environment(options.env),
-      stdio: [options.stdinFile ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    if (options.stdinFile) createReadStream(options.stdinFile).pipe(child.stdin!);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: work,
+    env: environment(options.env),
+    stdio: [options.stdinFile ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
+  if (options.stdinFile) createReadStream(options.stdinFile).pipe(child.stdin!);
+  return collectOutput(child);
 }
 
 function describeRun(run: Run): string {
   return `exit ${run.code}\n--- stdout ---\n${run.stdout.slice(0, 3000)}\n--- stderr ---\n${run.stderr.slice(0, 3000)}`;
-}
-
-function newestModification(folder: string): number {
-  let newest = 0;
-  for (const name of readdirSync(folder, { recursive: true, encoding: 'utf8' })) newest = Math.max(newest, statSync(join(folder, name)).mtimeMs);
-  return newest;
-}
-
-/** bin/digits.js imports dist/: build it when it is missing or older than the sources. */
-function buildIfStale(): void {
-  const built = join(root, 'dist', 'cli.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newestModification(join(root, 'src'))) return;
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`the build failed:\n${tsc.stdout}\n${tsc.stderr}`);
 }
 
 /** The bundled sample read with a plain split: the independent reference for labels and pixels. */

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { collectOutput } from '../helpers/cli-process.js';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const binPath = join(repoRoot, 'bin/digits.js');
@@ -50,16 +51,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Chi
 }
 
 /** Collects a started CLI's output until it exits. */
-export function finished(child: ChildProcess): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-  });
-}
+export const finished: (child: ChildProcess) => Promise<CliResult> = collectOutput;
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return finished(startCli(args, options));

@@ -2,10 +2,12 @@
  * Runs `node bin/digits.js` (which imports dist/) for the serve tests: builds dist/ first when it is missing or
  * older than src/, trains a tiny model through the CLI, and starts `digits serve` until it prints its URL.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIfStale, collectOutput } from '../helpers/cli-process.js';
+
+export { buildIfStale };
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'digits.js');
@@ -23,35 +25,9 @@ export interface Run {
   readonly stderr: string;
 }
 
-function newestSource(folder: string): number {
-  let newest = 0;
-  for (const name of readdirSync(folder, { recursive: true, encoding: 'utf8' })) {
-    newest = Math.max(newest, statSync(join(folder, name)).mtimeMs);
-  }
-  return newest;
-}
-
-export function buildIfStale(): void {
-  const built = join(root, 'dist', 'serve', 'preprocess.js');
-  if (existsSync(built) && statSync(join(root, 'dist', 'cli.js')).mtimeMs >= newestSource(join(root, 'src'))) return;
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (tsc.status !== 0) throw new Error(`the build failed:\n${tsc.stdout}${tsc.stderr}`);
-}
-
 /** Runs the CLI to the end. */
 export function digits(args: readonly string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return collectOutput(spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Trains a small model on the bundled sample through the CLI and returns its path. */
