@@ -10,7 +10,7 @@ import type { ProgressMode } from '../ui/reporter.js';
 import { count, percent, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
-import { bundledTrainFile, defaultModelPath, displayPath, ensureParentFolder } from './paths.js';
+import { bundledTrainFile, displayPath, ensureParentFolder } from './paths.js';
 import { createEngineFactory, defaultThreads } from './threads.js';
 import { plotMessage, writeLearningCurve } from './plot.js';
 
@@ -157,5 +157,3 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   if (context.stop.requested) return context.stop.requested === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
   return ExitCode.ok;
 }
-
-export { defaultModelPath };

@@ -105,16 +105,3 @@ export function toSparseRows(
   offsets[rows] = at;
   return { rows, features, offsets, indices, values };
 }
-
-/** A dataset restricted to the given rows (copied, so the original can be dropped). */
-export function selectRows(data: Dataset, rowIds: ArrayLike<number>): Dataset {
-  const features = data.features;
-  const pixels = new Uint8Array(rowIds.length * features);
-  const labels = data.labels ? new Uint8Array(rowIds.length) : null;
-  for (let k = 0; k < rowIds.length; k++) {
-    const r = rowIds[k]!;
-    pixels.set(data.pixels.subarray(r * features, (r + 1) * features), k * features);
-    if (labels && data.labels) labels[k] = data.labels[r]!;
-  }
-  return { rows: rowIds.length, features, pixels, labels, source: data.source };
-}
