@@ -7,12 +7,9 @@ import type { SparseRows } from '../data/dataset.js';
 import { pixelScale } from '../data/dataset.js';
 import {
   argmaxRow,
-  denseBackward,
   denseForward,
-  reluBackward,
+  outputLayerStep,
   reluForward,
-  softmaxCrossEntropyBackward,
-  softmaxCrossEntropyForward,
   softmaxForward,
   sparseBackward,
   sparseForward,
@@ -157,17 +154,12 @@ export function accumulateGradient(
   if (R > ws.maxRows) throw new RangeError(`accumulateGradient: ${R} rows exceed the workspace's ${ws.maxRows}`);
   for (let r = 0; r < R; r++) ws.labels[r] = labels[rowIds[r]!]!;
   sparseForward(ws.hidden, input, rowIds, inputScale, params.w1, params.b1, R, H);
-  reluForward(ws.activations, ws.hidden, R * H);
-  denseForward(ws.logits, ws.activations, params.w2, params.b2, R, H, K);
-  const lossSum = softmaxCrossEntropyForward(ws.probs, ws.logits, ws.labels, R, K);
-  let correct = 0;
-  for (let r = 0; r < R; r++) if (argmaxRow(ws.probs, r, K) === ws.labels[r]) correct++;
-
-  softmaxCrossEntropyBackward(ws.dlogits, ws.probs, ws.labels, lossScale, R, K);
-  denseBackward(ws.dhidden, grads.w2, grads.b2, ws.dlogits, ws.activations, params.w2, R, H, K);
-  reluBackward(ws.dhidden, ws.dhidden, ws.hidden, R * H);
+  const result = outputLayerStep(
+    ws.dhidden, grads.w2, grads.b2, ws.dlogits, ws.probs,
+    ws.hidden, ws.labels, params.w2, params.b2, lossScale, R, H, K,
+  );
   sparseBackward(grads.w1, grads.b1, ws.dhidden, input, rowIds, inputScale, R, H);
-  return { lossSum, correct };
+  return result;
 }
 
 /** Class probabilities for rows rowIds[0..count) of `input`, written to probs (count,K), in chunks of ws.maxRows. */

@@ -3,7 +3,8 @@
  * - every backward against central finite differences of its forward, on small random shapes
  *   (relative error < 1e-6, see gradientTolerance);
  * - the sparse first layer against the dense one on the same input (1e-12 relative), real rows and empty rows;
- * - softmax / cross-entropy on huge logits, and argmax ties.
+ * - softmax / cross-entropy on huge logits, and argmax ties;
+ * - the fused outputLayerStep bit for bit against the kernels it fuses, called one after the other.
  * The loss used for a layer's check is L = sum(out * G) for a fixed random G, so that dL/dout = G.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import {
   argmaxRow,
   denseBackward,
   denseForward,
+  outputLayerStep,
   reluBackward,
   reluForward,
   softmaxCrossEntropyBackward,
@@ -376,5 +378,82 @@ describe('argmaxRow', () => {
   it('gives ties to the first class', () => {
     expect(argmaxRow(scores, 0, 4)).toBe(1);
     expect(argmaxRow(scores, 1, 4)).toBe(0);
+  });
+});
+
+describe('outputLayerStep', () => {
+  /** The unfused sequence the network used before: ReLU, dense, softmax + loss, argmax, and their backwards. */
+  function unfused(hidden: Float64Array, labels: Uint8Array, w2: Float64Array, b2: Float64Array, scale: number, R: number, H: number, K: number) {
+    const activations = new Float64Array(R * H);
+    const logits = new Float64Array(R * K);
+    const probs = new Float64Array(R * K);
+    const dlogits = new Float64Array(R * K);
+    const dhidden = new Float64Array(R * H);
+    const dw2 = new Float64Array(H * K).fill(0.25);
+    const db2 = new Float64Array(K).fill(-0.5);
+    reluForward(activations, hidden, R * H);
+    denseForward(logits, activations, w2, b2, R, H, K);
+    const lossSum = softmaxCrossEntropyForward(probs, logits, labels, R, K);
+    let correct = 0;
+    for (let r = 0; r < R; r++) if (argmaxRow(probs, r, K) === labels[r]) correct++;
+    softmaxCrossEntropyBackward(dlogits, probs, labels, scale, R, K);
+    denseBackward(dhidden, dw2, db2, dlogits, activations, w2, R, H, K);
+    reluBackward(dhidden, dhidden, hidden, R * H);
+    return { lossSum, correct, probs, dlogits, dhidden, dw2, db2 };
+  }
+
+  it.each([
+    [1, 1, 2],
+    [7, 10, 10],
+    [5, 13, 3],
+  ])('equals the unfused kernels bit for bit (R=%i, H=%i, K=%i)', (R, H, K) => {
+    const random = new Random(7000 + R * 100 + H * 10 + K);
+    // Pre-activations with exact zeros and negatives, so that ReLU's skip and its kink are both exercised.
+    const hidden = fillUniform(new Float64Array(R * H), () => random.next(), -2, 2);
+    for (let k = 0; k < hidden.length; k++) if (random.next() < 0.2) hidden[k] = 0;
+    const w2 = fillUniform(new Float64Array(H * K), () => random.next(), -1, 1);
+    const b2 = fillUniform(new Float64Array(K), () => random.next(), -1, 1);
+    const labels = Uint8Array.from({ length: R }, () => random.int(K));
+    const scale = 1 / (R + 3);
+    const expected = unfused(hidden, labels, w2, b2, scale, R, H, K);
+
+    const probs = new Float64Array(R * K);
+    const dlogits = new Float64Array(R * K);
+    const dhidden = new Float64Array(R * H).fill(99);
+    const dw2 = new Float64Array(H * K).fill(0.25);
+    const db2 = new Float64Array(K).fill(-0.5);
+    const result = outputLayerStep(dhidden, dw2, db2, dlogits, probs, hidden, labels, w2, b2, scale, R, H, K);
+    expect(result).toEqual({ lossSum: expected.lossSum, correct: expected.correct });
+    expect(probs).toEqual(expected.probs);
+    expect(dlogits).toEqual(expected.dlogits);
+    expect(dhidden).toEqual(expected.dhidden);
+    expect(dw2).toEqual(expected.dw2);
+    expect(db2).toEqual(expected.db2);
+  });
+
+  it('equals them on the hidden layer of real sample rows (the seed network shape, 784-10-10)', () => {
+    const sample = readSampleRows(sampleTrainPath, 64);
+    const input = toSparseRows(sample.pixels, sample.rows, sample.features);
+    const rowIds = Uint32Array.from({ length: sample.rows }, (_, r) => r);
+    const random = new Random(8);
+    const [R, H, K] = [sample.rows, 10, 10];
+    const w1 = fillUniform(new Float64Array(sample.features * H), () => random.next(), -0.5, 0.5);
+    const b1 = fillUniform(new Float64Array(H), () => random.next(), -0.5, 0.5);
+    const w2 = fillUniform(new Float64Array(H * K), () => random.next(), -0.5, 0.5);
+    const b2 = fillUniform(new Float64Array(K), () => random.next(), -0.5, 0.5);
+    const hidden = new Float64Array(R * H);
+    sparseForward(hidden, input, rowIds, 1 / 255, w1, b1, R, H);
+    const expected = unfused(hidden, sample.labels!, w2, b2, 1 / R, R, H, K);
+    const got = {
+      probs: new Float64Array(R * K),
+      dlogits: new Float64Array(R * K),
+      dhidden: new Float64Array(R * H),
+      dw2: new Float64Array(H * K).fill(0.25),
+      db2: new Float64Array(K).fill(-0.5),
+    };
+    const result = outputLayerStep(got.dhidden, got.dw2, got.db2, got.dlogits, got.probs, hidden, sample.labels!, w2, b2, 1 / R, R, H, K);
+    expect(result.lossSum).toBe(expected.lossSum);
+    expect(result.correct).toBe(expected.correct);
+    for (const key of ['probs', 'dlogits', 'dhidden', 'dw2', 'db2'] as const) expect(got[key]).toEqual(expected[key]);
   });
 });
