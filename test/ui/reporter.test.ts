@@ -34,6 +34,7 @@ function reporter(progress: ProgressMode, options: { tty?: boolean; json?: boole
 
 const report = (kind: 'iteration' | 'epoch', iteration: number, heldOut: number | null): TrainingReport => ({
   kind,
+  member: 0,
   iteration,
   totalIterations: 100,
   epoch: iteration / 50,

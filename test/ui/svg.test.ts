@@ -13,6 +13,7 @@ import type { TrainingReport } from '../../src/train/trainer.js';
 function epochReport(epoch: number, trainLoss: number, trainAccuracy: number, heldOutLoss: number | null, heldOutAccuracy: number | null): TrainingReport {
   return {
     kind: 'epoch',
+    member: 0,
     iteration: epoch * 100,
     totalIterations: 1200,
     epoch,
