@@ -152,6 +152,19 @@ describe('learningCurveSvg', () => {
     expect(accuracy!.body).not.toContain('best held-out');
   });
 
+  it("draws each network of a committee as its own lines over the same epochs, not one line running back", () => {
+    const committee = [...history, ...history.map((r) => ({ ...r, member: 1, trainLoss: r.trainLoss / 2 }))];
+    const [loss] = panels(learningCurveSvg(committee, { title: 'committee' }));
+    const drawn = series(loss!);
+    expect([...drawn.keys()]).toEqual(['train (network 1)', 'held-out (network 1)', 'train (network 2)', 'held-out (network 2)']);
+    for (const points of drawn.values()) {
+      const xs = points.map(([x]) => x);
+      expect(xs).toEqual([...xs].sort((a, b) => a - b));
+      expect(points).toHaveLength(history.length);
+    }
+    expect(ticks(loss!, 'x').map((t) => t.value)).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('says so when there is nothing to draw', () => {
     expect(learningCurveSvg([], { title: 'empty' })).toContain('no reports recorded');
   });
