@@ -202,7 +202,7 @@ export function saveModel(path: string, model: Model, shownAs = path): void {
   } catch (error) {
     if (error instanceof RangeError) {
       throw failure(`not writing ${shownAs}: the model is too large to write as JSON (${parameterCount(model.params.shape)} weights)`, [
-        'Use fewer --hidden units. Any previous model file is unchanged.',
+        'Use fewer --hidden units (or --members). Any previous model file is unchanged.',
       ]);
     }
     throw error;
