@@ -80,6 +80,17 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--holdout <n>', "rows held out: a count or a fraction; 0 for none (preset's)", holdout)
     .option('--patience <n>', 'stop after n epochs without a better held-out accuracy, keeping the best weights', positiveInt)
     .option('--no-augment', 'turn off the image augmentation of the default and best presets')
+    .option(
+      '--clean-epochs <n>',
+      "the last n epochs of each network see the original rows, not augmented ones; same learning-rate schedule (preset's)",
+      nonNegativeInt,
+    )
+    .option(
+      '--members <n>',
+      'trains n networks of --hidden units from different initialisations and joins them into one hidden layer of ' +
+        "n x hidden units whose output is the average of theirs (preset's)",
+      positiveInt,
+    )
     .option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)')
     .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', seed)
     .option('--log-every <n>', 'report every n iterations (default 10)', positiveInt)
@@ -96,6 +107,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
           ['digits train train.csv --plot curve.svg', "the default preset on Kaggle's train.csv, with learning curves"],
           ['digits train train.csv --preset seed', 'the original numpy run, for comparison'],
           ['digits train train.csv --holdout 0 --out models/final.json', 'train on every row for a submission'],
+          ['digits train train.csv --members 3', 'three networks joined into one of 3 x 256 hidden units'],
           ['digits train train.csv --json > run.jsonl', 'JSON lines per report (schema: docs/json.md)'],
         ]),
     )

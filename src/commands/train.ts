@@ -1,6 +1,7 @@
 /** `digits train [file]`: parse options into a configuration, load the CSV, fit, save, summarise. */
 import { resolve } from 'node:path';
 import { ExitCode, inputError } from '../errors.js';
+import type { MemberResult } from '../model/file.js';
 import { loadModel, saveModel, type Model } from '../model/file.js';
 import { checkWritable } from '../model/atomic.js';
 import { fitModel } from '../train/fit.js';
@@ -10,6 +11,7 @@ import type { ProgressMode } from '../ui/reporter.js';
 import { count, percent, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
+import { maxHidden } from './options.js';
 import { bundledTrainFile, displayPath, ensureParentFolder } from './paths.js';
 import { createEngineFactory, defaultThreads } from './threads.js';
 import { plotMessage, writeLearningCurve } from './plot.js';
@@ -32,6 +34,8 @@ export interface TrainOptions {
   logEvery?: number;
   patience?: number;
   augment?: boolean;
+  members?: number;
+  cleanEpochs?: number;
   resume?: string;
   threads?: number;
   json: boolean;
@@ -59,6 +63,8 @@ export function configFrom(options: TrainOptions, base?: TrainConfig): TrainConf
     logEvery: options.logEvery ?? preset.logEvery,
     patience: options.patience ?? preset.patience,
     augment: options.augment === false ? null : preset.augment,
+    members: options.members ?? preset.members,
+    cleanEpochs: options.cleanEpochs ?? preset.cleanEpochs,
   };
 }
 
@@ -68,14 +74,26 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   let resumeFrom: Model | undefined;
   if (options.resume) {
     resumeFrom = loadModel(options.resume);
-    if (options.hidden !== undefined && options.hidden !== resumeFrom.params.shape.hiddenSize) {
-      throw inputError(`--hidden ${options.hidden} does not match the resumed model's ${resumeFrom.params.shape.hiddenSize} hidden units`);
+    // A committee's networks are each training.config.hiddenSize wide; the saved (joined) one is wider.
+    const resumedHidden = resumeFrom.training.config.hiddenSize;
+    if (options.hidden !== undefined && options.hidden !== resumedHidden) {
+      throw inputError(`--hidden ${options.hidden} does not match the resumed model's ${resumedHidden} hidden units`);
     }
   }
   const path = file ?? (resumeFrom && resumeFrom.data.path !== '-' ? resumeFrom.data.path : bundledTrainFile);
   const config = configFrom(options, resumeFrom?.training.config);
   if (resumeFrom && config.optimizer !== resumeFrom.training.config.optimizer) {
     throw inputError(`--optimizer ${config.optimizer} differs from the resumed run's ${resumeFrom.training.config.optimizer}`);
+  }
+  if (resumeFrom && config.members !== resumeFrom.training.config.members) {
+    throw inputError(`--members ${config.members} differs from the resumed run's ${resumeFrom.training.config.members}`);
+  }
+  // The joined network is saved like any other, so it has the same limit as --hidden.
+  if (config.members * config.hiddenSize > maxHidden) {
+    throw inputError(
+      `--members ${config.members} networks of ${config.hiddenSize} hidden units would join into ${config.members * config.hiddenSize}, more than ${maxHidden}`,
+      ['Use fewer --members or fewer --hidden units.'],
+    );
   }
   const outPath = resolve(context.cwd, options.out);
   ensureParentFolder(outPath);
@@ -91,24 +109,43 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   }
 
   const threads = options.threads ?? defaultThreads();
-  const { model, outcome } = await fitModel(dataset, config, {
+  const members = config.members;
+  let iterationsPerMember = 0;
+  const { model, outcome, memberResults } = await fitModel(dataset, config, {
     threads,
     engineFactory: createEngineFactory(threads),
     ...(resumeFrom ? { resumeFrom } : {}),
     onStart: ({ split, fullBatch, totalIterations, totalEpochs }) => {
       // From here on, Ctrl-C stops after the current step and saves (before, it quits at once).
       context.stop.graceful = true;
+      iterationsPerMember = totalIterations;
+      const each = members > 1 ? ' each' : '';
       const how = fullBatch
-        ? `${totalIterations} iterations of full-batch gradient descent`
-        : `${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'} of mini-batches of ${config.batchSize}`;
+        ? `${totalIterations} iterations${each} of full-batch gradient descent`
+        : `${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'}${each} of mini-batches of ${config.batchSize}`;
+      const clean = Math.min(config.cleanEpochs, totalEpochs);
+      const cleanNote = config.augment && clean > 0 ? ` (the last ${clean === 1 ? '' : `${clean} `}without augmentation)` : '';
+      const network = `${dataset.features}-${config.hiddenSize}-10`;
+      const what =
+        members > 1
+          ? `${members} networks of ${network} (preset ${config.preset}), to be joined into one of ${dataset.features}-${members * config.hiddenSize}-10,`
+          : `${network} (preset ${config.preset})`;
       reporter.info(
-        `Training ${dataset.features}-${config.hiddenSize}-10 (preset ${config.preset}) on ${count(split.trainRows.length)} rows, ` +
-          `holding out ${count(split.heldOutRows.length)}: ${how}, ${threads} thread${threads === 1 ? '' : 's'}` +
-          (resumeFrom ? `, resuming at iteration ${resumeFrom.training.iterations}` : '') +
+        `Training ${what} on ${count(split.trainRows.length)} rows, ` +
+          `holding out ${count(split.heldOutRows.length)}: ${how}${cleanNote}, ${threads} thread${threads === 1 ? '' : 's'}` +
+          (resumeFrom && members === 1 ? `, resuming at iteration ${resumeFrom.training.iterations}` : '') +
           '.',
       );
       reporter.json({ event: 'start', config, trainRows: split.trainRows.length, heldOutRows: split.heldOutRows.length, threads });
-      reporter.trainingStarted(fullBatch, totalIterations, totalEpochs);
+      reporter.trainingStarted(fullBatch, totalIterations, totalEpochs, members);
+    },
+    onMember: ({ member, seed, iteration }) => {
+      if (members === 1) return;
+      reporter.memberStarted(member);
+      reporter.info(
+        chalk.bold(`Network ${member + 1} of ${members}`) +
+          ` (seed ${seed})${iteration > 0 ? `, resuming at iteration ${iteration} of ${iterationsPerMember}` : ''}:`,
+      );
     },
     events: {
       onReport: (report) => reporter.report(report),
@@ -124,13 +161,27 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
       `Restored the weights of epoch ${Math.round(outcome.restoredBest.epoch)} (best held-out accuracy ${percent(outcome.restoredBest.heldOutAccuracy)}).`,
     );
   }
+  if (members > 1) {
+    for (let member = 0; member < members; member++) {
+      reporter.info(`Network ${member + 1} of ${members}: ${memberText(memberResults[member], iterationsPerMember)}.`);
+    }
+  }
+  const joined = members > 1 ? ` (${memberResults.length} network${memberResults.length === 1 ? '' : 's'} joined: ${model.params.shape.inputSize}-${model.params.shape.hiddenSize}-10)` : '';
   const summary = heldOut
-    ? `Held-out accuracy ${chalk.bold(percent(heldOut.accuracy))} ± ${percent(heldOut.standardError)} on ${count(heldOut.rows)} rows`
-    : 'No rows held out (--holdout 0): no held-out accuracy';
+    ? `Held-out accuracy ${chalk.bold(percent(heldOut.accuracy))} ± ${percent(heldOut.standardError)} on ${count(heldOut.rows)} rows${joined}`
+    : `No rows held out (--holdout 0): no held-out accuracy${joined}`;
+  const resumeHint = `continue with --resume ${displayPath(outPath, context.cwd)}.`;
+  const interruptedMember = memberResults.at(-1)?.stopReason === 'interrupted' ? memberResults.at(-1) : undefined;
   const stopped =
     outcome.stopReason === 'interrupted'
-      ? chalk.yellow(` Interrupted at iteration ${outcome.iterations} of ${outcome.totalIterations}; continue with --resume ${displayPath(outPath, context.cwd)}.`)
-      : outcome.stopReason === 'early-stopped'
+      ? chalk.yellow(
+          members === 1
+            ? ` Interrupted at iteration ${outcome.iterations} of ${outcome.totalIterations}; ${resumeHint}`
+            : interruptedMember
+              ? ` Interrupted in network ${memberResults.length} of ${members} at iteration ${interruptedMember.iterations} of ${iterationsPerMember}; ${resumeHint}`
+              : ` Interrupted after network ${memberResults.length} of ${members}; ${resumeHint}`,
+        )
+      : outcome.stopReason === 'early-stopped' && members === 1
         ? ` Stopped early: no better held-out accuracy for ${config.patience} evaluations.`
         : '';
   reporter.info(`${summary}. Model written to ${chalk.green(displayPath(outPath, context.cwd))} (${seconds(outcome.elapsedSeconds)} training).${stopped}`);
@@ -153,7 +204,19 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
     loadSeconds,
     trainSeconds: outcome.elapsedSeconds,
     restoredBest: outcome.restoredBest,
+    memberResults: members > 1 ? memberResults : null,
   });
   if (context.stop.requested) return context.stop.requested === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
   return ExitCode.ok;
+}
+
+/** One network of a committee in the summary: its own held-out accuracy, and how it ended. */
+function memberText(result: MemberResult | undefined, iterationsPerMember: number): string {
+  if (!result) return 'not started';
+  const accuracy = result.heldOutAccuracy === null ? 'trained' : `held-out accuracy ${percent(result.heldOutAccuracy)}`;
+  const notes: string[] = [];
+  if (result.stopReason === 'interrupted') notes.push(`interrupted at iteration ${result.iterations} of ${iterationsPerMember}`);
+  if (result.stopReason === 'early-stopped') notes.push(`stopped early at epoch ${Math.round(result.epochs)}`);
+  if (result.restoredBest) notes.push(`the weights of epoch ${Math.round(result.restoredBest.epoch)} restored`);
+  return accuracy + (notes.length > 0 ? ` (${notes.join(', ')})` : '');
 }

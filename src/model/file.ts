@@ -2,9 +2,14 @@
  * The model file: one JSON document holding the weights and everything needed to trust and reuse them: layer
  * sizes, normalisation, classes, the training configuration, the training file's path, row count and SHA-256,
  * the held-out rows, the metrics history and the optimiser state (for --resume). Loading checks all of it.
+ *
+ * A committee (--members) is saved as the one network its members make when joined (architecture.hiddenSize is
+ * members x training.config.hiddenSize), so everything that reads models uses it unchanged. Only an interrupted
+ * committee also keeps its networks apart, in committeeState, for --resume to continue exactly.
  */
 import { readFileSync } from 'node:fs';
 import { createParameters, parameterCount, type NetworkShape, type Parameters } from '../nn/network.js';
+import { joinMembers } from '../nn/committee.js';
 import type { OptimizerName, OptimizerState } from '../nn/optimizers.js';
 import { describeFileError, failure, inputError, isSystemError } from '../errors.js';
 import { presetNames, type TrainConfig } from '../train/presets.js';
@@ -30,6 +35,39 @@ export interface HeldOutMetrics {
   readonly standardError: number;
 }
 
+/** The weights kept by early stopping (--patience): where they were, and their held-out accuracy. */
+export interface RestoredBest {
+  readonly iteration: number;
+  readonly epoch: number;
+  readonly heldOutAccuracy: number;
+}
+
+/** How one network of a committee ended, before the networks were joined. */
+export interface MemberResult {
+  /** The seed of its initialisation, shuffles and augmentation. */
+  readonly seed: number;
+  readonly stopReason: StopReason;
+  /** Its own gradient steps and epochs. */
+  readonly iterations: number;
+  readonly epochs: number;
+  /** Its own held-out accuracy (of the weights it kept); null without held-out rows. */
+  readonly heldOutAccuracy: number | null;
+  readonly restoredBest: RestoredBest | null;
+}
+
+/** What --resume needs to continue an interrupted committee exactly where it stopped. */
+export interface CommitteeState {
+  /** Networks trained to the end. */
+  readonly done: number;
+  /**
+   * The networks' own parameter vectors (784-H-10 each, as trained, not joined): the `done` finished ones, then
+   * the interrupted one when `current` is set. They cannot be recovered from the joined network (w2 / M rounds).
+   */
+  readonly members: readonly Float64Array[];
+  /** The interrupted network: steps it took and its optimiser state; null when stopped between two networks. */
+  readonly current: { readonly iteration: number; readonly optimizer: OptimizerState } | null;
+}
+
 export interface TrainingRecord {
   readonly config: TrainConfig;
   readonly stopReason: StopReason;
@@ -38,8 +76,12 @@ export interface TrainingRecord {
   readonly epochs: number;
   readonly elapsedSeconds: number;
   readonly threads: number;
-  readonly restoredBest: { iteration: number; epoch: number; heldOutAccuracy: number } | null;
+  /** A single network's early stopping; null for a committee (see memberResults). */
+  readonly restoredBest: RestoredBest | null;
+  /** The held-out accuracy of the saved network (for a committee: of its networks joined). */
   readonly heldOut: HeldOutMetrics | null;
+  /** A committee's networks, one entry per network joined into the saved one; null for a single network. */
+  readonly memberResults: readonly MemberResult[] | null;
 }
 
 export interface Model {
@@ -51,6 +93,8 @@ export interface Model {
   readonly data: TrainingDataRecord;
   readonly history: readonly TrainingReport[];
   readonly optimizer: OptimizerState | null;
+  /** An interrupted committee's networks, kept apart for --resume; null otherwise. */
+  readonly committee: CommitteeState | null;
   readonly tool: { readonly name: string; readonly version: string };
   readonly createdAt: string;
 }
@@ -80,7 +124,23 @@ export interface ModelJson {
   training: TrainingRecord;
   data: TrainingDataRecord;
   history: TrainingReport[];
-  optimizerState: { name: OptimizerName; step: number; first: number[]; second: number[] } | null;
+  optimizerState: OptimizerStateJson | null;
+  committeeState: {
+    done: number;
+    members: number[][];
+    current: { iteration: number; optimizerState: OptimizerStateJson } | null;
+  } | null;
+}
+
+interface OptimizerStateJson {
+  name: OptimizerName;
+  step: number;
+  first: number[];
+  second: number[];
+}
+
+function optimizerJson(state: OptimizerState): OptimizerStateJson {
+  return { name: state.name, step: state.step, first: Array.from(state.first), second: Array.from(state.second) };
 }
 
 export function toJson(model: Model): ModelJson {
@@ -110,12 +170,14 @@ export function toJson(model: Model): ModelJson {
     training: model.training,
     data: { ...model.data, heldOutRows: [...model.data.heldOutRows] },
     history: [...model.history],
-    optimizerState: model.optimizer
+    optimizerState: model.optimizer ? optimizerJson(model.optimizer) : null,
+    committeeState: model.committee
       ? {
-          name: model.optimizer.name,
-          step: model.optimizer.step,
-          first: Array.from(model.optimizer.first),
-          second: Array.from(model.optimizer.second),
+          done: model.committee.done,
+          members: model.committee.members.map((member) => Array.from(member)),
+          current: model.committee.current
+            ? { iteration: model.committee.current.iteration, optimizerState: optimizerJson(model.committee.current.optimizer) }
+            : null,
         }
       : null,
   };
@@ -140,7 +202,7 @@ export function saveModel(path: string, model: Model, shownAs = path): void {
   } catch (error) {
     if (error instanceof RangeError) {
       throw failure(`not writing ${shownAs}: the model is too large to write as JSON (${parameterCount(model.params.shape)} weights)`, [
-        'Use fewer --hidden units. Any previous model file is unchanged.',
+        'Use fewer --hidden units (or --members). Any previous model file is unchanged.',
       ]);
     }
     throw error;
@@ -252,7 +314,8 @@ export function modelFromJson(json: unknown, name: string): Model {
   if (new Set(classes).size !== classes.length) check.fail('classes', `has a class twice: ${JSON.stringify(classes)}`);
 
   const training = check.object(root.training, 'training');
-  const config = checkConfig(check, training.config, H);
+  const config = checkConfig(check, training.config);
+  const memberShape: NetworkShape = { inputSize: I, hiddenSize: config.hiddenSize, classCount: K };
   const trainingRecord: TrainingRecord = {
     config,
     stopReason: check.oneOf(training.stopReason, 'training.stopReason', stopReasons),
@@ -261,14 +324,7 @@ export function modelFromJson(json: unknown, name: string): Model {
     epochs: check.number(training.epochs, 'training.epochs', { min: 0 }),
     elapsedSeconds: check.number(training.elapsedSeconds, 'training.elapsedSeconds', { min: 0 }),
     threads: check.int(training.threads, 'training.threads', 1),
-    restoredBest: check.nullable(training.restoredBest, 'training.restoredBest', (value, field) => {
-      const best = check.object(value, field);
-      return {
-        iteration: check.int(best.iteration, `${field}.iteration`, 0),
-        epoch: check.number(best.epoch, `${field}.epoch`, { min: 0 }),
-        heldOutAccuracy: check.number(best.heldOutAccuracy, `${field}.heldOutAccuracy`, { min: 0, max: 1 }),
-      };
-    }),
+    restoredBest: check.nullable(training.restoredBest, 'training.restoredBest', (v, f) => checkRestoredBest(check, v, f)),
     heldOut: check.nullable(training.heldOut, 'training.heldOut', (value, field) => {
       const heldOut = check.object(value, field);
       return {
@@ -277,6 +333,10 @@ export function modelFromJson(json: unknown, name: string): Model {
         standardError: check.number(heldOut.standardError, `${field}.standardError`, { min: 0 }),
       };
     }),
+    // Absent from files written before committees: a single network.
+    memberResults: check.nullable(training.memberResults ?? null, 'training.memberResults', (value, field) =>
+      check.array(value, field).map((entry, m) => checkMemberResult(check, entry, `${field}[${m}]`)),
+    ),
   };
   if (trainingRecord.iterations > trainingRecord.totalIterations) {
     check.fail('training.iterations', `is ${trainingRecord.iterations}, more than training.totalIterations (${trainingRecord.totalIterations})`);
@@ -294,27 +354,17 @@ export function modelFromJson(json: unknown, name: string): Model {
   });
   if (heldOutRows.length >= rows) check.fail('data.heldOutRows', `holds out all ${rows} rows, leaving none to train on`);
 
-  const history = check.array(root.history, 'history').map((entry, k) => checkReport(check, entry, `history[${k}]`));
+  const history = check.array(root.history, 'history').map((entry, k) =>
+    checkReport(check, entry, `history[${k}]`, config.members),
+  );
 
-  let optimizer: OptimizerState | null = null;
-  if (root.optimizerState !== null && root.optimizerState !== undefined) {
-    const state = check.object(root.optimizerState, 'optimizerState');
-    const optimizerName = check.oneOf(state.name, 'optimizerState.name', optimizerNames);
-    if (optimizerName !== config.optimizer) {
-      check.fail('optimizerState.name', `is "${optimizerName}", but training.config.optimizer is "${config.optimizer}"`);
-    }
-    const count = parameterCount(shape);
-    const expected = { first: optimizerName === 'sgd' ? 0 : count, second: optimizerName === 'adam' ? count : 0 };
-    const vectors: { first: Float64Array; second: Float64Array } = { first: new Float64Array(0), second: new Float64Array(0) };
-    for (const field of ['first', 'second'] as const) {
-      const values = check.array(state[field], `optimizerState.${field}`);
-      if (values.length !== expected[field]) {
-        check.fail(`optimizerState.${field}`, `has ${values.length} values, expected ${expected[field]} for ${optimizerName}`);
-      }
-      vectors[field] = check.finiteVector(values, `optimizerState.${field}`);
-    }
-    optimizer = { name: optimizerName, step: check.int(state.step, 'optimizerState.step', 0), ...vectors };
-  }
+  const optimizer = check.nullable(root.optimizerState ?? null, 'optimizerState', (v, f) =>
+    checkOptimizerState(check, v, f, config.optimizer, parameterCount(shape)),
+  );
+  const committee = check.nullable(root.committeeState ?? null, 'committeeState', (v, f) =>
+    checkCommitteeState(check, v, f, config, memberShape, trainingRecord),
+  );
+  checkCommitteeConsistency(check, { shape, params, config, training: trainingRecord, optimizer, committee });
   const tool = check.object(root.tool, 'tool');
   return {
     params,
@@ -324,13 +374,14 @@ export function modelFromJson(json: unknown, name: string): Model {
     data: { path: check.string(data.path, 'data.path'), rows, sha256, heldOutRows },
     history,
     optimizer,
+    committee,
     tool: { name: check.string(tool.name, 'tool.name'), version: check.string(tool.version, 'tool.version') },
     createdAt: check.string(root.createdAt, 'createdAt'),
   };
 }
 
 /** The training configuration: the fields training and --resume rely on must be there and make sense. */
-function checkConfig(check: Checker, value: unknown, hiddenSize: number): TrainConfig {
+function checkConfig(check: Checker, value: unknown): TrainConfig {
   const field = 'training.config';
   const config = check.object(value, field);
   const checked: TrainConfig = {
@@ -362,20 +413,153 @@ function checkConfig(check: Checker, value: unknown, hiddenSize: number): TrainC
         elasticSigma: check.number(augment.elasticSigma, `${f}.elasticSigma`, { min: 0 }),
       };
     }),
+    // Absent from files written before committees and clean epochs: one network, none.
+    members: config.members === undefined ? 1 : check.int(config.members, `${field}.members`, 1, 1 << 16),
+    cleanEpochs: config.cleanEpochs === undefined ? 0 : check.int(config.cleanEpochs, `${field}.cleanEpochs`, 0),
   };
-  if (checked.hiddenSize !== hiddenSize) {
-    check.fail(`${field}.hiddenSize`, `is ${checked.hiddenSize}, but architecture.hiddenSize is ${hiddenSize}`);
-  }
   return checked;
 }
 
+function checkRestoredBest(check: Checker, value: unknown, field: string): RestoredBest {
+  const best = check.object(value, field);
+  return {
+    iteration: check.int(best.iteration, `${field}.iteration`, 0),
+    epoch: check.number(best.epoch, `${field}.epoch`, { min: 0 }),
+    heldOutAccuracy: check.number(best.heldOutAccuracy, `${field}.heldOutAccuracy`, { min: 0, max: 1 }),
+  };
+}
+
+function checkMemberResult(check: Checker, value: unknown, field: string): MemberResult {
+  const result = check.object(value, field);
+  return {
+    seed: check.int(result.seed, `${field}.seed`, 0, 2 ** 32 - 1),
+    stopReason: check.oneOf(result.stopReason, `${field}.stopReason`, stopReasons),
+    iterations: check.int(result.iterations, `${field}.iterations`, 0),
+    epochs: check.number(result.epochs, `${field}.epochs`, { min: 0 }),
+    heldOutAccuracy: check.nullable(result.heldOutAccuracy, `${field}.heldOutAccuracy`, (v, f) => check.number(v, f, { min: 0, max: 1 })),
+    restoredBest: check.nullable(result.restoredBest, `${field}.restoredBest`, (v, f) => checkRestoredBest(check, v, f)),
+  };
+}
+
+/** An optimiser's state for `count` parameters, of the configured optimiser. */
+function checkOptimizerState(check: Checker, value: unknown, field: string, configured: OptimizerName, count: number): OptimizerState {
+  const state = check.object(value, field);
+  const optimizerName = check.oneOf(state.name, `${field}.name`, optimizerNames);
+  if (optimizerName !== configured) {
+    check.fail(`${field}.name`, `is "${optimizerName}", but training.config.optimizer is "${configured}"`);
+  }
+  const expected = { first: optimizerName === 'sgd' ? 0 : count, second: optimizerName === 'adam' ? count : 0 };
+  const vectors: { first: Float64Array; second: Float64Array } = { first: new Float64Array(0), second: new Float64Array(0) };
+  for (const part of ['first', 'second'] as const) {
+    const values = check.array(state[part], `${field}.${part}`);
+    if (values.length !== expected[part]) {
+      check.fail(`${field}.${part}`, `has ${values.length} values, expected ${expected[part]} for ${optimizerName}`);
+    }
+    vectors[part] = check.finiteVector(values, `${field}.${part}`);
+  }
+  return { name: optimizerName, step: check.int(state.step, `${field}.step`, 0), ...vectors };
+}
+
+/** An interrupted committee's networks, each of `memberShape`, and the interrupted one's optimiser state. */
+function checkCommitteeState(
+  check: Checker,
+  value: unknown,
+  field: string,
+  config: TrainConfig,
+  memberShape: NetworkShape,
+  training: TrainingRecord,
+): CommitteeState {
+  const state = check.object(value, field);
+  if (config.members === 1) check.fail(field, 'is present, but training.config.members is 1: a single network has no committee to resume');
+  if (training.stopReason !== 'interrupted') {
+    check.fail(field, `is present, but training.stopReason is "${training.stopReason}": only an interrupted committee keeps its networks apart`);
+  }
+  const done = check.int(state.done, `${field}.done`, 0, config.members - 1);
+  const current = check.nullable(state.current, `${field}.current`, (v, f) => {
+    const interrupted = check.object(v, f);
+    return {
+      iteration: check.int(interrupted.iteration, `${f}.iteration`, 1),
+      optimizer: checkOptimizerState(check, interrupted.optimizerState, `${f}.optimizerState`, config.optimizer, parameterCount(memberShape)),
+    };
+  });
+  const count = parameterCount(memberShape);
+  const vectors = check.array(state.members, `${field}.members`);
+  const expected = done + (current ? 1 : 0);
+  if (vectors.length !== expected || expected === 0) {
+    const what = current ? `${done} finished and the interrupted one` : `the ${done} finished`;
+    check.fail(`${field}.members`, `has ${vectors.length} networks, expected ${expected} (${what})`);
+  }
+  const members = vectors.map((vector, m) => {
+    const values = check.array(vector, `${field}.members[${m}]`);
+    if (values.length !== count) {
+      check.fail(`${field}.members[${m}]`, `has ${values.length} values, expected ${count} for a ${memberShape.inputSize}-${memberShape.hiddenSize}-${memberShape.classCount} network`);
+    }
+    return check.finiteVector(values, `${field}.members[${m}]`);
+  });
+  return { done, members, current };
+}
+
+/**
+ * The committee fields against one another: the saved network is members x hiddenSize units wide (or, when
+ * interrupted, as wide as the networks it joins), one result per network joined, and an interrupted
+ * committee's saved weights are exactly its kept networks joined.
+ */
+function checkCommitteeConsistency(
+  check: Checker,
+  model: {
+    shape: NetworkShape;
+    params: Parameters;
+    config: TrainConfig;
+    training: TrainingRecord;
+    optimizer: OptimizerState | null;
+    committee: CommitteeState | null;
+  },
+): void {
+  const { shape, config, training, committee } = model;
+  const H = shape.hiddenSize;
+  const joined = committee ? committee.members.length : config.members;
+  if (config.hiddenSize * joined !== H) {
+    if (committee) {
+      check.fail('architecture.hiddenSize', `is ${H}, but committeeState holds ${joined} network${joined === 1 ? '' : 's'} of ${config.hiddenSize} hidden units (training.config.hiddenSize): ${joined * config.hiddenSize} joined`);
+    }
+    if (config.members === 1) check.fail('training.config.hiddenSize', `is ${config.hiddenSize}, but architecture.hiddenSize is ${H}`);
+    check.fail(
+      'training.config.hiddenSize',
+      `is ${config.hiddenSize} with training.config.members ${config.members} (${config.hiddenSize * config.members} hidden units joined), but architecture.hiddenSize is ${H}`,
+    );
+  }
+  if (config.members === 1) {
+    if (training.memberResults !== null) check.fail('training.memberResults', 'is present, but training.config.members is 1');
+    return;
+  }
+  if (model.optimizer) {
+    check.fail('optimizerState', `is present, but a committee (training.config.members ${config.members}) keeps its optimiser state in committeeState`);
+  }
+  if (training.memberResults === null) check.fail('training.memberResults', `is missing (expected an array: one result per network of the committee)`);
+  if (training.memberResults.length !== joined) {
+    check.fail('training.memberResults', `has ${training.memberResults.length} entries, expected ${joined} (one per network joined)`);
+  }
+  if (committee) {
+    const expected = joinMembers(committee.members.map((member) => createParameters({ ...shape, hiddenSize: config.hiddenSize }, member)));
+    const data = model.params.data;
+    for (let k = 0; k < data.length; k++) {
+      // !== rather than Object.is: JSON writes -0 as 0.
+      if (data[k] !== expected.data[k]) {
+        check.fail('parameters', `are not the networks of committeeState joined (value ${k} of the parameter vector differs)`);
+      }
+    }
+  }
+}
+
 /** One metrics report. A loss or accuracy of NaN (a report over no rows) is written by JSON as null. */
-function checkReport(check: Checker, value: unknown, field: string): TrainingReport {
+function checkReport(check: Checker, value: unknown, field: string, members: number): TrainingReport {
   const report = check.object(value, field);
   const metric = (v: unknown, f: string): number => (v === null ? NaN : check.number(v, f, { min: 0 }));
   return {
     ...(report as unknown as TrainingReport),
     kind: check.oneOf(report.kind, `${field}.kind`, ['iteration', 'epoch'] as const),
+    // Absent from files written before committees: the one network, 0.
+    member: report.member === undefined ? 0 : check.int(report.member, `${field}.member`, 0, members - 1),
     iteration: check.int(report.iteration, `${field}.iteration`, 0),
     totalIterations: check.int(report.totalIterations, `${field}.totalIterations`, 0),
     epoch: check.number(report.epoch, `${field}.epoch`, { min: 0 }),

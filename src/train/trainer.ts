@@ -28,9 +28,34 @@ export interface TrainingData {
   readonly augmenter: BatchAugmenter | null;
 }
 
+/** Accuracy and mean cross-entropy of the network in `engine` on some rows (`labels` in the order of `rowIds`). */
+export function scoreRows(
+  engine: GradientEngine,
+  input: SparseRows,
+  rowIds: Uint32Array,
+  labels: Uint8Array,
+  probs: Float64Array = new Float64Array(rowIds.length * engine.params.shape.classCount),
+): { accuracy: number; loss: number } {
+  const K = engine.params.shape.classCount;
+  engine.predict(input, rowIds, probs);
+  const predicted = predictedClasses(probs, rowIds.length, K);
+  let correct = 0;
+  for (let r = 0; r < predicted.length; r++) if (predicted[r] === labels[r]) correct++;
+  return { accuracy: correct / rowIds.length, loss: meanCrossEntropy(probs, labels, K) };
+}
+
+/** The labels of some rows, in the order of `rowIds`. */
+export function gatherLabels(labels: Uint8Array, rowIds: Uint32Array): Uint8Array {
+  const out = new Uint8Array(rowIds.length);
+  for (let k = 0; k < rowIds.length; k++) out[k] = labels[rowIds[k]!]!;
+  return out;
+}
+
 export interface TrainingReport {
   /** `iteration`: every logEvery steps; `epoch`: the end of a pass over the training rows. */
   readonly kind: 'iteration' | 'epoch';
+  /** Which network of a committee (--members) this is about, from 0; always 0 for a single network. */
+  readonly member: number;
   readonly iteration: number;
   readonly totalIterations: number;
   /** Completed epochs, with a fraction for the current one. */
@@ -122,10 +147,15 @@ export async function train(
   data: TrainingData,
   events: TrainerEvents = {},
   resume?: ResumePoint,
+  /** The network's index in a committee, recorded in its reports. */
+  member = 0,
 ): Promise<TrainingOutcome> {
   const { trainRows, heldOutRows } = data.split;
   const plan = planSchedule(config, trainRows.length);
   const { fullBatch, batchSize, stepsPerEpoch, totalIterations } = plan;
+  // Epochs from this one on train on the original rows (--clean-epochs): the network ends on the images it
+  // will be asked about, after learning invariances from distorted ones. The learning-rate schedule is unchanged.
+  const firstCleanEpoch = plan.totalEpochs - config.cleanEpochs;
   const params = engine.params.data;
   const grads = engine.grads.data;
   const K = engine.params.shape.classCount;
@@ -153,16 +183,12 @@ export async function train(
 
   let best: { params: Float64Array; iteration: number; epoch: number; heldOutAccuracy: number } | null = null;
   let evaluationsSinceBest = 0;
-  let last: TrainingReport | null = history.at(-1) ?? null;
+  // A committee's history holds earlier networks' reports too: only this network's can be its last.
+  const previous = history.at(-1);
+  let last: TrainingReport | null = previous !== undefined && previous.member === member ? previous : null;
 
-  const evaluateHeldOut = (): { accuracy: number; loss: number } | null => {
-    if (heldOutRows.length === 0) return null;
-    engine.predict(data.input, heldOutRows, heldOutProbs);
-    const predicted = predictedClasses(heldOutProbs, heldOutRows.length, K);
-    let correct = 0;
-    for (let r = 0; r < predicted.length; r++) if (predicted[r] === heldOutLabels[r]) correct++;
-    return { accuracy: correct / heldOutRows.length, loss: meanCrossEntropy(heldOutProbs, heldOutLabels, K) };
-  };
+  const evaluateHeldOut = (): { accuracy: number; loss: number } | null =>
+    heldOutRows.length === 0 ? null : scoreRows(engine, data.input, heldOutRows, heldOutLabels, heldOutProbs);
 
   /** Records a held-out result for early stopping; true when patience has run out. */
   const trackBest = (iteration: number, epoch: number, accuracy: number): boolean => {
@@ -188,6 +214,7 @@ export async function train(
   ): TrainingReport => {
     const made: TrainingReport = {
       kind,
+      member,
       iteration,
       totalIterations,
       epoch: iteration / stepsPerEpoch,
@@ -230,16 +257,17 @@ export async function train(
     // The same rows in file order: memory is then read forwards, which the kernels measurably prefer
     // (about 30% faster than shuffled order), and the batch's mean gradient does not depend on the order.
     if (!fullBatch) order.subarray(start, start + R).sort();
+    const augmenter = epoch < firstCleanEpoch ? data.augmenter : null;
     let input = data.input;
     let rowIds: Uint32Array;
-    if (data.augmenter) {
-      const augmented = data.augmenter.batch(order.subarray(start, start + R), iteration);
+    if (augmenter) {
+      const augmented = augmenter.batch(order.subarray(start, start + R), iteration);
       input = augmented.input;
       rowIds = augmented.rowIds;
     } else {
       rowIds = fullBatch ? order : order.subarray(start, start + R);
     }
-    const labels = data.augmenter ? data.augmenter.labels : data.labels;
+    const labels = augmenter ? augmenter.labels : data.labels;
     const result = engine.gradient(input, labels, rowIds, R);
     const meanLoss = result.lossSum / R;
     if (!Number.isFinite(meanLoss) || meanLoss > 1e3) {
@@ -328,10 +356,4 @@ export async function train(
     restoredBest,
     elapsedSeconds: elapsed(),
   };
-}
-
-function gatherLabels(labels: Uint8Array, rowIds: Uint32Array): Uint8Array {
-  const out = new Uint8Array(rowIds.length);
-  for (let k = 0; k < rowIds.length; k++) out[k] = labels[rowIds[k]!]!;
-  return out;
 }

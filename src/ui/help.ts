@@ -29,6 +29,8 @@ const rows: readonly (readonly [option: string, value: (c: TrainConfig) => strin
   ['--weight-decay', (c) => String(c.weightDecay)],
   ['--holdout', (c) => String(c.holdout)],
   ['augmentation', (c) => (c.augment ? 'on' : 'off')],
+  ['--clean-epochs', (c) => String(c.cleanEpochs)],
+  ['--members', (c) => String(c.members)],
 ];
 
 /** The table of what each preset sets, for `digits train --help`. */

@@ -36,6 +36,8 @@ export interface ModelInfo {
     /** The last report of the run: its training loss and accuracy, and held-out figures when measured. */
     readonly last: {
       readonly kind: 'iteration' | 'epoch';
+      /** The committee network it is about (0 for a single network). */
+      readonly member: number;
       readonly iteration: number;
       readonly epoch: number;
       readonly trainLoss: number;
@@ -79,12 +81,14 @@ export function modelInfo(model: Model, path: string, fileBytes: number): ModelI
       elapsedSeconds: training.elapsedSeconds,
       threads: training.threads,
       restoredBest: training.restoredBest,
+      memberResults: training.memberResults,
     },
     metrics: {
       heldOut: training.heldOut ? { ...training.heldOut } : null,
       last: last
         ? {
             kind: last.kind,
+            member: last.member,
             iteration: last.iteration,
             epoch: last.epoch,
             trainLoss: last.trainLoss,
@@ -98,10 +102,12 @@ export function modelInfo(model: Model, path: string, fileBytes: number): ModelI
   };
 }
 
-/** "784-256-10, preset default": what the network is. */
+/** "784-256-10 network, preset default": what the network is (and, for a committee, what it joins). */
 export function networkTitle(model: Model): string {
   const { inputSize, hiddenSize, classCount } = model.params.shape;
-  return `${inputSize}-${hiddenSize}-${classCount} network, preset ${model.training.config.preset}`;
+  const { config, memberResults } = model.training;
+  const joined = memberResults ? ` (${memberResults.length} joined networks of ${config.hiddenSize})` : '';
+  return `${inputSize}-${hiddenSize}-${classCount} network${joined}, preset ${config.preset}`;
 }
 
 /** How it was trained and how it scored, in one line. */
@@ -111,7 +117,10 @@ export function runSummary(model: Model): string {
   const heldOut = model.training.heldOut;
   const parts = [
     `${file}, ${count(model.data.rows - model.data.heldOutRows.length)} training rows`,
-    schedule(config, model.training.epochs, model.training.iterations) + (config.augment ? ', augmented' : ''),
+    (config.members > 1 ? `${config.members} networks, ` : '') +
+      schedule(config, model.training.epochs, model.training.iterations) +
+      (config.members > 1 ? ' in all' : '') +
+      (config.augment ? ', augmented' : ''),
     `${config.optimizer}, lr ${config.learningRate} ${config.schedule}`,
     heldOut ? `held-out ${percent(heldOut.accuracy)} on ${count(heldOut.rows)} rows` : 'no held-out rows',
   ];
@@ -136,6 +145,7 @@ export function formatDate(iso: string): string {
 const knownConfigKeys = new Set<string>([
   'preset', 'hiddenSize', 'epochs', 'iterations', 'batchSize', 'learningRate', 'optimizer', 'momentum', 'beta2',
   'weightDecay', 'schedule', 'warmupEpochs', 'init', 'holdout', 'seed', 'logEvery', 'patience', 'augment',
+  'members', 'cleanEpochs',
 ]);
 
 /** The hyperparameters as (name, value) rows, the ones people tune first. */
@@ -153,6 +163,13 @@ export function hyperparameterRows(config: TrainConfig): [string, string][] {
     ['report every', `${config.logEvery} iterations`],
     ['patience', config.patience === null ? 'none (no early stopping)' : `${config.patience} evaluations`],
     ['augmentation', augmentText(config)],
+    ['clean epochs', config.cleanEpochs === 0 ? 'none' : `the last ${config.cleanEpochs} of each network, without augmentation`],
+    [
+      'networks',
+      config.members === 1
+        ? '1'
+        : `${config.members} of ${config.hiddenSize} hidden units, joined into one of ${config.members * config.hiddenSize}`,
+    ],
   ];
   // Settings added after this was written are shown as they are stored.
   for (const [key, value] of Object.entries(config)) {
@@ -184,7 +201,8 @@ function augmentText(config: TrainConfig): string {
 function stopText(info: ModelInfo): string {
   const t = info.training;
   const how = t.stopReason === 'completed' ? 'completed' : t.stopReason === 'early-stopped' ? 'stopped early' : 'interrupted';
-  return `${how} after ${count(t.iterations)} of ${count(t.totalIterations)} iterations (${formatEpochs(t.epochs)} epochs)`;
+  const summed = t.memberResults ? `, summed over ${t.memberResults.length} network${t.memberResults.length === 1 ? '' : 's'}` : '';
+  return `${how} after ${count(t.iterations)} of ${count(t.totalIterations)} iterations (${formatEpochs(t.epochs)} epochs${summed})`;
 }
 
 /** `digits info` for people: sections of aligned name/value rows. */
@@ -218,6 +236,14 @@ export function formatModelInfo(info: ModelInfo, chalk: ChalkInstance): string[]
   if (t.restoredBest) {
     runRows.push(['best weights', `from epoch ${formatEpochs(t.restoredBest.epoch)} (iteration ${count(t.restoredBest.iteration)}), restored`]);
   }
+  (t.memberResults ?? []).forEach((member, m) => {
+    const accuracy = member.heldOutAccuracy === null ? '' : `held-out ${percent(member.heldOutAccuracy)}, `;
+    const best = member.restoredBest ? `, best weights from epoch ${formatEpochs(member.restoredBest.epoch)} restored` : '';
+    runRows.push([
+      `network ${m + 1}`,
+      `${accuracy}${member.stopReason} after ${count(member.iterations)} iterations (seed ${member.seed}${best})`,
+    ]);
+  });
   section('Run', runRows);
   const m = info.metrics;
   const metricRows: [string, string][] = [];
@@ -228,10 +254,13 @@ export function formatModelInfo(info: ModelInfo, chalk: ChalkInstance): string[]
       : 'none (trained with --holdout 0)',
   ]);
   if (m.last) {
-    const where = m.last.kind === 'epoch' ? `epoch ${formatEpochs(m.last.epoch)}` : `iteration ${count(m.last.iteration)}`;
+    const network = info.training.memberResults ? `network ${m.last.member + 1}, ` : '';
+    const where = network + (m.last.kind === 'epoch' ? `epoch ${formatEpochs(m.last.epoch)}` : `iteration ${count(m.last.iteration)}`);
     metricRows.push(['train loss', `${m.last.trainLoss.toFixed(4)} (last report, ${where})`]);
     metricRows.push(['train accuracy', percent(m.last.trainAccuracy)]);
-    if (m.last.heldOutLoss !== null) metricRows.push(['held-out loss', m.last.heldOutLoss.toFixed(4)]);
+    // A committee's held-out loss is only known per network; its accuracy above is the joined network's.
+    const whose = info.training.memberResults ? ` (network ${m.last.member + 1}, last report)` : '';
+    if (m.last.heldOutLoss !== null) metricRows.push(['held-out loss', m.last.heldOutLoss.toFixed(4) + whose]);
   }
   metricRows.push(['reports kept', `${count(info.reports)} (digits plot draws them)`]);
   section('Final metrics', metricRows);

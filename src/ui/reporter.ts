@@ -28,6 +28,10 @@ export class Reporter {
   private bars: cliProgress.MultiBar | null = null;
   private bar: cliProgress.SingleBar | null = null;
   private fullBatch = false;
+  /** A committee (--members) trains its networks one after another; the bar covers them all. */
+  private members = 1;
+  private member = 0;
+  private iterationsPerMember = 0;
   private lastDraw = 0;
   /** Held-out accuracy is measured only now and then (epoch ends): the bar keeps showing the latest. */
   private lastHeldOut: number | null = null;
@@ -85,15 +89,36 @@ export class Reporter {
 
   // Training ------------------------------------------------------------------------------------------------
 
-  trainingStarted(fullBatch: boolean, totalIterations: number, totalEpochs: number): void {
+  /** `totalIterations` and `totalEpochs` are each network's; `members` networks are trained one after another. */
+  trainingStarted(fullBatch: boolean, totalIterations: number, totalEpochs: number, members = 1): void {
     this.fullBatch = fullBatch;
+    this.members = members;
+    this.iterationsPerMember = totalIterations;
     if (this.mode !== 'bar') return;
-    const unit = fullBatch ? 'iteration {value}/{total}' : 'epoch {epoch}/{epochs}';
+    const unit = fullBatch ? 'iteration {iteration}/{iterations}' : 'epoch {epoch}/{epochs}';
+    const network = members > 1 ? 'network {network} ' : '';
     this.startBar(
-      `training {bar} ${unit} | loss {loss} | train {train} | held-out {heldOut} | {rate} rows/s | ETA {eta_formatted}`,
-      totalIterations,
+      `training {bar} ${network}${unit} | loss {loss} | train {train} | held-out {heldOut} | {rate} rows/s | ETA {eta_formatted}`,
+      totalIterations * members,
     );
-    this.bar?.update(0, { epoch: 0, epochs: totalEpochs, loss: '-', train: '-', heldOut: '-', rate: '-' });
+    this.bar?.update(0, {
+      network: `1/${members}`,
+      iteration: 0,
+      iterations: totalIterations,
+      epoch: 0,
+      epochs: totalEpochs,
+      loss: '-',
+      train: '-',
+      heldOut: '-',
+      rate: '-',
+    });
+  }
+
+  /** A committee's network `member` (from 0) starts: the bar moves on to its share of the run. */
+  memberStarted(member: number): void {
+    this.member = member;
+    this.lastHeldOut = null;
+    this.lastDraw = 0;
   }
 
   step(progress: StepProgress): void {
@@ -103,7 +128,10 @@ export class Reporter {
     this.lastDraw = now;
     const last = progress.last;
     if (last?.heldOutAccuracy != null) this.lastHeldOut = last.heldOutAccuracy;
-    this.bar.update(progress.iteration, {
+    this.bar.update(this.member * this.iterationsPerMember + progress.iteration, {
+      network: `${this.member + 1}/${this.members}`,
+      iteration: progress.iteration,
+      iterations: progress.totalIterations,
       epoch: Math.min(progress.totalEpochs, Math.floor(progress.epoch) + 1),
       epochs: progress.totalEpochs,
       loss: last ? last.trainLoss.toFixed(4) : '-',
@@ -129,12 +157,13 @@ export class Reporter {
       report.kind === 'epoch'
         ? `epoch ${String(Math.round(report.epoch)).padStart(3)}`
         : `iteration ${String(report.iteration).padStart(String(report.totalIterations).length)}/${report.totalIterations}`;
+    const network = this.members > 1 ? `network ${report.member + 1} of ${this.members}  ` : '';
     const heldOut =
       report.heldOutAccuracy === null
         ? ''
         : `  held-out ${chalk.bold(percent(report.heldOutAccuracy))} (${report.heldOutRows} rows)`;
     return (
-      `${chalk.cyan(where)}  loss ${report.trainLoss.toFixed(4)}  train ${percent(report.trainAccuracy)}` +
+      `${chalk.cyan(network + where)}  loss ${report.trainLoss.toFixed(4)}  train ${percent(report.trainAccuracy)}` +
       `${heldOut}  lr ${report.learningRate.toPrecision(3)}  ${chalk.dim(seconds(report.elapsedSeconds))}`
     );
   }

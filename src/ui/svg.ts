@@ -73,24 +73,28 @@ export function escapeXml(text: string): string {
 
 const fmt = (n: number): string => (Math.round(n * 100) / 100).toString();
 
-/** The SVG document for a model's history: loss and accuracy per epoch (or per report for full batch). */
+/**
+ * The SVG document for a model's history: loss and accuracy per epoch (or per report for full batch). A
+ * committee's networks each start again from epoch 0, so each gets its own line, in the same colours.
+ */
 export function learningCurveSvg(history: readonly TrainingReport[], labels: CurveLabels): string {
   const byEpoch = history.length > 0 && history.every((r) => r.kind === 'epoch');
   const xOf = (r: TrainingReport): number => (byEpoch ? r.epoch : r.iteration);
   const xName = byEpoch ? 'epoch' : 'iteration';
-  const series = (pick: (r: TrainingReport) => number | null, scale = 1): [number, number][] =>
+  const members = [...new Set(history.map((r) => r.member))].sort((a, b) => a - b);
+  const named = (name: string, member: number): string => (members.length > 1 ? `${name} (network ${member + 1})` : name);
+  const series = (pick: (r: TrainingReport) => number | null, member: number, scale = 1): [number, number][] =>
     history.flatMap((r) => {
       const y = pick(r);
-      return y === null || !Number.isFinite(y) ? [] : [[xOf(r), y * scale] as [number, number]];
+      return r.member !== member || y === null || !Number.isFinite(y) ? [] : [[xOf(r), y * scale] as [number, number]];
     });
-  const loss: Series[] = [
-    { name: 'train', color: trainColor, points: series((r) => r.trainLoss) },
-    { name: 'held-out', color: heldOutColor, points: series((r) => r.heldOutLoss) },
-  ];
-  const accuracy: Series[] = [
-    { name: 'train', color: trainColor, points: series((r) => r.trainAccuracy, 100) },
-    { name: 'held-out', color: heldOutColor, points: series((r) => r.heldOutAccuracy, 100) },
-  ];
+  const both = (pickTrain: (r: TrainingReport) => number | null, pickHeldOut: (r: TrainingReport) => number | null, scale = 1): Series[] =>
+    (members.length === 0 ? [0] : members).flatMap((m) => [
+      { name: named('train', m), color: trainColor, points: series(pickTrain, m, scale) },
+      { name: named('held-out', m), color: heldOutColor, points: series(pickHeldOut, m, scale) },
+    ]);
+  const loss = both((r) => r.trainLoss, (r) => r.heldOutLoss);
+  const accuracy = both((r) => r.trainAccuracy, (r) => r.heldOutAccuracy, 100);
   const xMax = Math.max(1, ...history.map(xOf));
 
   const lossValues = loss.flatMap((s) => s.points.map((p) => p[1]));

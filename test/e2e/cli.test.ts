@@ -111,6 +111,60 @@ describe('digits train', () => {
   });
 });
 
+describe('digits train --members (a committee)', () => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await digits(['train', sampleTrainPath, '--members', '2', '--hidden', '16', '--epochs', '1', '--out', 'committee.json'], work);
+  }, 120_000);
+
+  it('trains two networks one after the other and says which is training', () => {
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      'Training 2 networks of 784-16-10 (preset default), to be joined into one of 784-32-10, on 3,600 rows, holding out 400: 1 epoch each of mini-batches of 64',
+    );
+    expect(run.stderr).toMatch(/^Network 1 of 2 \(seed 42\):$/m);
+    expect(run.stderr).toMatch(/^Network 2 of 2 \(seed \d+\):$/m);
+    expect(run.stderr).toMatch(/^network 1 of 2 {2}epoch +1 {2}loss [\d.]+ .*held-out [\d.]+% \(400 rows\)/m);
+    expect(run.stderr).toMatch(/^network 2 of 2 {2}epoch +1 {2}loss [\d.]+ .*held-out [\d.]+% \(400 rows\)/m);
+    expect(run.stderr.indexOf('Network 2 of 2 (seed')).toBeGreaterThan(run.stderr.search(/^network 1 of 2 {2}epoch/m));
+    expect(run.stderr).not.toContain(escapeCode);
+  });
+
+  it("prints each network's held-out accuracy and the joined network's, which eval then measures", async () => {
+    expect(run.stderr).toMatch(/^Network 1 of 2: held-out accuracy \d+\.\d\d%\.$/m);
+    expect(run.stderr).toMatch(/^Network 2 of 2: held-out accuracy \d+\.\d\d%\.$/m);
+    const joined = /^Held-out accuracy (\d+\.\d\d)% ± [\d.]+% on 400 rows \(2 networks joined: 784-32-10\)\. Model written to committee\.json/m.exec(run.stderr);
+    expect(joined, describeRun(run)).not.toBeNull();
+
+    const evaluated = await digits(['eval', '--model', 'committee.json', '--json'], work);
+    expect(evaluated.code, describeRun(evaluated)).toBe(0);
+    const scores = JSON.parse(evaluated.stdout) as { accuracy: number; rows: number };
+    expect(scores.rows).toBe(400);
+    expect((scores.accuracy * 100).toFixed(2)).toBe(joined![1]);
+  });
+
+  it('saves an ordinary 784-32-10 model that info, predict and eval read as any other', async () => {
+    const info = await digits(['info', 'committee.json', '--json'], work);
+    expect(info.code, describeRun(info)).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      architecture: { layers: [784, 32, 10], hiddenSize: 32 },
+      config: { hiddenSize: 16, members: 2, cleanEpochs: 0 },
+      training: { stopReason: 'completed', memberResults: [{ seed: 42, stopReason: 'completed' }, { stopReason: 'completed' }] },
+    });
+    const predicted = await digits(['predict', sampleTestPath, '--model', 'committee.json'], work);
+    expect(predicted.code, describeRun(predicted)).toBe(0);
+    expect(predicted.stdout.split('\n')).toHaveLength(1002);
+  });
+
+  it('refuses a committee wider than one model can hold, before reading any data', async () => {
+    const wide = await digits(['train', sampleTrainPath, '--members', '3', '--hidden', '2000'], work);
+    expect(wide.code).toBe(2);
+    expect(wide.stderr).toContain('error: --members 3 networks of 2000 hidden units would join into 6000, more than 4096');
+    expect(wide.stderr).not.toContain('Read ');
+  });
+});
+
 describe('digits predict', () => {
   /** The ImageId,Label rows of a submission, checked for shape; returns the labels. */
   function submissionLabels(text: string, rows: number): number[] {

@@ -56,6 +56,35 @@ describe('Ctrl-C and SIGTERM during training', () => {
     expect(temporaryFiles()).toEqual([]);
   });
 
+  it('SIGINT in the second network of a committee saves what exists, joined; --resume finishes that network', async () => {
+    const child = startCli(['train', sample, ...steps, '--members', '2', '--out', 'committee.json'], { cwd });
+    const result = finished(child);
+    await waitForStderr(child, /network 2 of 2\s+iteration\s+2\/40/);
+    child.kill('SIGINT');
+    const { code, stderr } = await result;
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/^Network 1 of 2: held-out accuracy [\d.]+%\.$/m);
+    expect(stderr).toMatch(/^Network 2 of 2: held-out accuracy [\d.]+% \(interrupted at iteration \d+ of 40\)\.$/m);
+    expect(stderr).toMatch(/\(2 networks joined: 784-32-10\)/);
+    const stoppedAt = Number(/Interrupted in network 2 of 2 at iteration (\d+) of 40; continue with --resume committee\.json\./.exec(stderr)?.[1]);
+    expect(stoppedAt).toBeGreaterThanOrEqual(2);
+    expect(stoppedAt).toBeLessThan(40);
+
+    const saved = loadModel(join(cwd, 'committee.json'));
+    expect(saved.params.shape.hiddenSize).toBe(32);
+    expect(saved.committee).toMatchObject({ done: 1, current: { iteration: stoppedAt } });
+
+    const resumed = await runCli(['train', '--resume', 'committee.json', '--out', 'committee-done.json', '--progress', 'lines'], { cwd });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`^Network 2 of 2 \\(seed \\d+\\), resuming at iteration ${stoppedAt} of 40:$`, 'm'));
+    expect(resumed.stderr).not.toMatch(/^Network 1 of 2 \(seed/m);
+    const done = loadModel(join(cwd, 'committee-done.json'));
+    expect(done.training.stopReason).toBe('completed');
+    expect(done.training.iterations).toBe(80);
+    expect(done.committee).toBeNull();
+    expect(temporaryFiles()).toEqual([]);
+  });
+
   it('SIGTERM does the same and exits 143', async () => {
     const child = startCli(['train', sample, ...steps, '--out', 'terminated.json'], { cwd });
     const result = finished(child);

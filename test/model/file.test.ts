@@ -144,6 +144,29 @@ describe('save -> load', () => {
   });
 });
 
+describe('save -> load, a committee', () => {
+  it('gives back an interrupted committee exactly: joined weights, networks kept apart, optimiser state, results', async () => {
+    const sample = readSampleRows(sampleTrainPath, 300);
+    const dataset: Dataset = { ...sample, labels: sample.labels, source: { path: sampleTrainPath, sha256: 'x', pixelColumns: [] } };
+    const config: TrainConfig = { ...presets.default, hiddenSize: 6, epochs: 1, batchSize: 50, optimizer: 'adam', learningRate: 0.01, members: 3 };
+    let steps = 0;
+    const { model: stopped } = await fitModel(dataset, config, { events: { onStep: () => void steps++, shouldStop: () => steps >= 8 } });
+    const path = join(folder, 'committee.json');
+    saveModel(path, stopped);
+    const loaded = loadModel(path);
+    expect(loaded.params.shape.hiddenSize).toBe(12);
+    expect(bits(loaded.params.data).equals(bits(stopped.params.data))).toBe(true);
+    const state = loaded.committee!;
+    // 270 training rows in batches of 50: 6 steps a network, so step 8 is the second network's second.
+    expect([state.done, state.current!.iteration]).toEqual([1, 2]);
+    state.members.forEach((member, m) => expect(bits(member).equals(bits(stopped.committee!.members[m]!))).toBe(true));
+    expect(bits(state.current!.optimizer.second).equals(bits(stopped.committee!.current!.optimizer.second))).toBe(true);
+    expect(loaded.training).toEqual(stopped.training);
+    expect(loaded.history).toEqual(stopped.history);
+    expect(loaded.optimizer).toBeNull();
+  });
+});
+
 describe('atomic writing', () => {
   /** Calls `write` expecting a DigitsError with exit code 1 (a failure while working) and returns it. */
   function expectWriteFailure(write: () => void): DigitsError {

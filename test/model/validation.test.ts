@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadModel, modelFromJson, saveModel, toJson } from '../../src/model/file.js';
 import { DigitsError } from '../../src/errors.js';
-import { smallModel, smallModelJson } from '../errors/fixtures.js';
+import { smallCommitteeJson, smallCommitteeModel, smallModel, smallModelJson } from '../errors/fixtures.js';
 import { scratchFolder } from '../errors/cli.js';
 
 const scratch = scratchFolder('model');
@@ -199,6 +199,165 @@ describe('a damaged model document is refused with its own message', () => {
     const json = smallModelJson() as Json;
     (json.history[0] as unknown as Record<string, unknown>).trainLoss = null;
     expect(modelFromJson(json, 'm.json').history[0]!.trainLoss).toBeNaN();
+  });
+});
+
+type CommitteeJson = Json & { committeeState: NonNullable<Json['committeeState']> };
+type Config = Record<string, unknown>;
+const configOf = (j: Json): Config => j.training.config as unknown as Config;
+const trainingOf = (j: Json): Record<string, unknown> => j.training as unknown as Record<string, unknown>;
+
+/** Committee fields that contradict one another or the rest of the file; on the small committee unless noted. */
+const committeeDamages: readonly (DamageCase & { readonly single?: boolean })[] = [
+  {
+    name: 'no members',
+    damage: (j) => { configOf(j).members = 0; return j; },
+    message: 'M: training.config.members is 0, expected a whole number from 1 to 65536',
+  },
+  {
+    name: 'negative clean epochs',
+    damage: (j) => { configOf(j).cleanEpochs = -1; return j; },
+    message: 'M: training.config.cleanEpochs is -1, expected a whole number of at least 0',
+  },
+  {
+    name: 'a single network whose config says it is a committee',
+    single: true,
+    damage: (j) => { configOf(j).members = 2; return j; },
+    message: 'M: training.config.hiddenSize is 3 with training.config.members 2 (6 hidden units joined), but architecture.hiddenSize is 3',
+  },
+  {
+    name: 'member results on a single network',
+    single: true,
+    damage: (j) => { trainingOf(j).memberResults = []; return j; },
+    message: 'M: training.memberResults is present, but training.config.members is 1',
+  },
+  {
+    name: 'a history report of a member the committee does not have',
+    damage: (j) => { (j.history[1] as unknown as Record<string, unknown>).member = 2; return j; },
+    message: 'M: history[1].member is 2, expected a whole number from 0 to 1',
+  },
+  {
+    name: 'committee state in a single network',
+    single: true,
+    damage: (j) => ({ ...j, committeeState: smallCommitteeJson().committeeState }),
+    message: 'M: committeeState is present, but training.config.members is 1: a single network has no committee to resume',
+  },
+  {
+    name: 'committee state in a committee that was not interrupted',
+    damage: (j) => { (j.training as { stopReason: string }).stopReason = 'completed'; return j; },
+    message: 'M: committeeState is present, but training.stopReason is "completed": only an interrupted committee keeps its networks apart',
+  },
+  {
+    name: 'more networks done than the committee has',
+    damage: (j) => { (j as CommitteeJson).committeeState.done = 2; return j; },
+    message: 'M: committeeState.done is 2, expected a whole number from 0 to 1',
+  },
+  {
+    name: 'a network missing from committee state',
+    damage: (j) => { (j as CommitteeJson).committeeState.members.pop(); return j; },
+    message: 'M: committeeState.members has 1 networks, expected 2 (1 finished and the interrupted one)',
+  },
+  {
+    name: 'a network of the wrong size',
+    damage: (j) => { (j as CommitteeJson).committeeState.members[1]!.pop(); return j; },
+    message: 'M: committeeState.members[1] has 54 values, expected 55 for a 4-3-10 network',
+  },
+  {
+    name: 'a NaN in a network kept apart',
+    damage: (j) => { ((j as CommitteeJson).committeeState.members[0] as unknown[])[5] = null; return j; },
+    message: 'M: committeeState.members[0][5] is null (how JSON writes NaN or an infinity), expected a finite number',
+  },
+  {
+    name: "the interrupted network's optimiser state of the joined network's size",
+    damage: (j) => {
+      const state = (j as CommitteeJson).committeeState.current!.optimizerState;
+      state.first = [...state.first, ...state.first];
+      return j;
+    },
+    message: 'M: committeeState.current.optimizerState.first has 110 values, expected 55 for adam',
+  },
+  {
+    name: 'an interrupted network that took no step',
+    damage: (j) => { (j as CommitteeJson).committeeState.current!.iteration = 0; return j; },
+    message: 'M: committeeState.current.iteration is 0, expected a whole number of at least 1',
+  },
+  {
+    name: 'committee state that keeps fewer networks than were joined',
+    damage: (j) => {
+      const state = (j as CommitteeJson).committeeState;
+      state.current = null;
+      state.members.pop();
+      return j;
+    },
+    message: 'M: architecture.hiddenSize is 6, but committeeState holds 1 network of 3 hidden units (training.config.hiddenSize): 3 joined',
+  },
+  {
+    name: 'a finished committee of three saved with the width of two',
+    damage: (j) => {
+      configOf(j).members = 3;
+      (j.training as { stopReason: string }).stopReason = 'completed';
+      return { ...j, committeeState: null };
+    },
+    message: 'M: training.config.hiddenSize is 3 with training.config.members 3 (9 hidden units joined), but architecture.hiddenSize is 6',
+  },
+  {
+    name: 'a committee without member results',
+    damage: (j) => { trainingOf(j).memberResults = undefined; return j; },
+    message: 'M: training.memberResults is missing (expected an array: one result per network of the committee)',
+  },
+  {
+    name: 'a member result too many',
+    damage: (j) => { (trainingOf(j).memberResults as unknown[]).push((trainingOf(j).memberResults as unknown[])[0]); return j; },
+    message: 'M: training.memberResults has 3 entries, expected 2 (one per network joined)',
+  },
+  {
+    name: 'a member result with a held-out accuracy above 1',
+    damage: (j) => { ((trainingOf(j).memberResults as Record<string, unknown>[])[1]!).heldOutAccuracy = 1.5; return j; },
+    message: 'M: training.memberResults[1].heldOutAccuracy is 1.5, expected a number from 0 to 1',
+  },
+  {
+    name: "a committee with an optimiser state of the joined network's size",
+    damage: (j) => ({ ...j, optimizerState: { name: 'adam', step: 1, first: new Array(100).fill(0), second: new Array(100).fill(0) } }),
+    message: 'M: optimizerState is present, but a committee (training.config.members 2) keeps its optimiser state in committeeState',
+  },
+  {
+    name: 'saved weights that are not the kept networks joined',
+    damage: (j) => { j.parameters.w2.data[13] = j.parameters.w2.data[13]! + 1e-9; return j; },
+    message: 'M: parameters are not the networks of committeeState joined (value 43 of the parameter vector differs)',
+  },
+];
+
+describe('committee fields that do not fit together are refused with their own message', () => {
+  it.each(committeeDamages)('$name', ({ damage, message, single }) => {
+    const json = (single ? smallModelJson() : smallCommitteeJson()) as Json;
+    const error = errorOf(() => modelFromJson(damage(json), 'm.json'));
+    expect(error.message).toBe(message.replace(/^M:/, 'm.json:'));
+    expect(error.details).toEqual([damaged]);
+    expect(error.exitCode).toBe(2);
+  });
+
+  it('accepts the sound committee and reads back exactly what was saved, networks and optimiser state included', () => {
+    const model = smallCommitteeModel();
+    const loaded = modelFromJson(smallCommitteeJson(), 'm.json');
+    expect(loaded.params.shape.hiddenSize).toBe(6);
+    expect(loaded.committee!.members.map((m) => Array.from(m))).toEqual(model.committee!.members.map((m) => Array.from(m)));
+    expect(Array.from(loaded.committee!.current!.optimizer.second)).toEqual(Array.from(model.committee!.current!.optimizer.second));
+    expect(toJson(loaded)).toEqual(toJson(model));
+  });
+
+  it('reads a file written before committees: one network, no clean epochs, every report about network 0', () => {
+    const json = smallModelJson() as Json;
+    delete configOf(json).members;
+    delete configOf(json).cleanEpochs;
+    delete trainingOf(json).memberResults;
+    delete (json.history[0] as unknown as Record<string, unknown>).member;
+    delete (json as Record<string, unknown>).committeeState;
+    const loaded = modelFromJson(json, 'm.json');
+    expect(loaded.training.config).toMatchObject({ members: 1, cleanEpochs: 0 });
+    expect(loaded.training.memberResults).toBeNull();
+    expect(loaded.history[0]!.member).toBe(0);
+    expect(loaded.committee).toBeNull();
+    expect(toJson(loaded)).toEqual(toJson(smallModel()));
   });
 });
 

@@ -1,13 +1,17 @@
 /**
  * Stopping a run (as Ctrl-C does) and resuming it from the saved model must give exactly the weights of the
  * run that was never stopped: the per-epoch shuffle and per-iteration augmentation are seeded from the run's
- * seed, and the optimiser state travels in the model.
+ * seed, and the optimiser state travels in the model. For a committee (--members), the networks kept apart in
+ * committeeState travel too, wherever the run stopped: inside a network, or between two.
  */
 import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../../src/data/dataset.js';
 import { fitModel } from '../../src/train/fit.js';
 import { presets, type TrainConfig } from '../../src/train/presets.js';
-import { modelFromJson, toJson } from '../../src/model/file.js';
+import { modelFromJson, toJson, type Model } from '../../src/model/file.js';
+import { joinMembers } from '../../src/nn/committee.js';
+import { createParameters } from '../../src/nn/network.js';
+import type { TrainingReport } from '../../src/train/trainer.js';
 import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
 
 function sampleDataset(rows: number): Dataset {
@@ -54,6 +58,96 @@ describe('resume', () => {
     const other: Dataset = { ...dataset, source: { ...dataset.source, sha256: 'another-file' } };
     await expect(fitModel(other, model.training.config, { resumeFrom: model })).rejects.toThrow(
       /not the file the model was trained on/,
+    );
+  });
+});
+
+/** A model as --resume reads it: through its JSON document. */
+const throughFile = (model: Model, name: string): Model => modelFromJson(JSON.parse(JSON.stringify(toJson(model))), name);
+
+/** Each epoch report's network, epoch and held-out accuracy and loss. */
+const heldOutCurve = (history: readonly TrainingReport[]): unknown[] =>
+  history.filter((r) => r.kind === 'epoch').map((r) => [r.member, r.epoch, r.heldOutAccuracy, r.heldOutLoss]);
+
+/** Stops after `steps` steps in all (counted over every network), as a Ctrl-C at that moment would. */
+function stopAfter(steps: number): { onStep: () => void; shouldStop: () => boolean } {
+  let done = 0;
+  return { onStep: () => void done++, shouldStop: () => done >= steps };
+}
+
+describe('resume across the networks of a committee', () => {
+  // 350 training rows in batches of 32: 11 steps an epoch, 22 a network.
+  const committee: TrainConfig = { ...small, epochs: 2, members: 3 };
+  const perMember = 22;
+  const dataset = sampleDataset(400);
+  const straight = fitModel(dataset, committee);
+
+  for (const [where, steps, done, current] of [
+    ['in the first network', 5, 0, 5],
+    ['in the second network', perMember + 7, 1, 7],
+    ['exactly at the end of the first network (between networks 1 and 2)', perMember, 1, null],
+    ['exactly at the end of the second network (between networks 2 and 3)', 2 * perMember, 2, null],
+    ['at the last step but one of the last network', 3 * perMember - 1, 2, perMember - 1],
+  ] as const) {
+    it(`stopped ${where}, then resumed: ends bit for bit where the uninterrupted run ends`, async () => {
+      const stopped = await fitModel(dataset, committee, { events: stopAfter(steps) });
+      expect(stopped.outcome.stopReason).toBe('interrupted');
+      const state = stopped.model.committee!;
+      expect(state.done).toBe(done);
+      expect(state.current?.iteration ?? null).toBe(current);
+      const joined = done + (current === null ? 0 : 1);
+      expect(state.members).toHaveLength(joined);
+      expect(stopped.model.training.memberResults).toHaveLength(joined);
+      expect(stopped.model.training.iterations).toBe(steps);
+      expect(stopped.model.optimizer).toBeNull();
+
+      // What it predicts with: the networks that exist, joined, and their own held-out accuracy.
+      expect(stopped.model.params.shape.hiddenSize).toBe(joined * committee.hiddenSize);
+      const memberShape = { inputSize: 784, hiddenSize: committee.hiddenSize, classCount: 10 };
+      const expected = joinMembers(state.members.map((vector) => createParameters(memberShape, vector)));
+      expect(Array.from(stopped.model.params.data)).toEqual(Array.from(expected.data));
+      expect(stopped.model.training.heldOut?.rows).toBe(50);
+
+      const saved = throughFile(stopped.model, 'stopped.json');
+      const resumed = await fitModel(dataset, saved.training.config, { resumeFrom: saved });
+      const target = await straight;
+      expect(resumed.outcome.stopReason).toBe('completed');
+      expect(resumed.model.committee).toBeNull();
+      expect(Array.from(resumed.model.params.data)).toEqual(Array.from(target.model.params.data));
+      // Held-out figures are measured on the weights, so they agree; training figures of the epoch that was cut
+      // cover only the steps after the resume (as for a single network), and the cut adds a report.
+      expect(heldOutCurve(resumed.model.history)).toEqual(heldOutCurve(target.model.history));
+      expect(resumed.model.training.memberResults).toEqual(target.model.training.memberResults);
+      expect(resumed.model.training.heldOut).toEqual(target.model.training.heldOut);
+      expect(resumed.model.training.iterations).toBe(3 * perMember);
+    });
+  }
+
+  it('stopped twice (Adam, elastic augmentation), resumed twice: still the uninterrupted run', async () => {
+    const config: TrainConfig = { ...committee, members: 2, optimizer: 'adam', learningRate: 0.003, augment: presets.best.augment };
+    const target = await fitModel(dataset, config);
+    const first = await fitModel(dataset, config, { events: stopAfter(9) });
+    const firstSaved = throughFile(first.model, 'first.json');
+    expect(firstSaved.committee!.current!.optimizer.name).toBe('adam');
+    // The second stop comes 20 steps into the resumed run: 7 steps into the second network.
+    const second = await fitModel(dataset, config, { resumeFrom: firstSaved, events: stopAfter(20) });
+    expect(second.model.committee).toMatchObject({ done: 1, current: { iteration: 7 } });
+    const resumed = await fitModel(dataset, config, { resumeFrom: throughFile(second.model, 'second.json') });
+    expect(Array.from(resumed.model.params.data)).toEqual(Array.from(target.model.params.data));
+    expect(heldOutCurve(resumed.model.history)).toEqual(heldOutCurve(target.model.history));
+  });
+
+  it('refuses to resume a committee that was trained to the end', async () => {
+    const { model } = await straight;
+    await expect(fitModel(dataset, model.training.config, { resumeFrom: throughFile(model, 'done.json') })).rejects.toThrow(
+      "the model's 3 networks were trained to the end and joined into one: there is nothing left to resume",
+    );
+  });
+
+  it('refuses to resume with another number of members', async () => {
+    const stopped = await fitModel(dataset, committee, { events: stopAfter(5) });
+    await expect(fitModel(dataset, { ...committee, members: 2 }, { resumeFrom: stopped.model })).rejects.toThrow(
+      "--members 2 differs from the resumed run's 3",
     );
   });
 });

@@ -34,6 +34,7 @@ function reporter(progress: ProgressMode, options: { tty?: boolean; json?: boole
 
 const report = (kind: 'iteration' | 'epoch', iteration: number, heldOut: number | null): TrainingReport => ({
   kind,
+  member: 0,
   iteration,
   totalIterations: 100,
   epoch: iteration / 50,
@@ -71,6 +72,14 @@ describe('Reporter in a log (stderr not a terminal)', () => {
     full.r.report(report('iteration', 10, 0.5));
     full.r.report(report('iteration', 20, 0.6));
     expect(full.stderr.text.trimEnd().split('\n')).toHaveLength(2);
+  });
+
+  it("names a committee's network in each line", () => {
+    const { r, stderr } = reporter('lines');
+    r.trainingStarted(false, 100, 2, 3);
+    r.memberStarted(1);
+    r.report({ ...report('epoch', 50, 0.95), member: 1 });
+    expect(stderr.text).toBe('network 2 of 3  epoch   1  loss 0.2500  train 90.00%  held-out 95.00% (4200 rows)  lr 0.0500  1.5 s\n');
   });
 
   it('--json writes each report as a JSON line on stdout and nothing else there', () => {
@@ -125,6 +134,16 @@ describe('Reporter on a terminal', () => {
     expect(stderr.text).toMatch(/training .* epoch 2\/2 \| loss 0\.2500 \| train 90\.00% \| held-out 95\.00% \| 12,345 rows\/s/);
     // The epoch line logged while the bar ran is written out before the bar goes.
     expect(stderr.text).toContain('epoch   1  loss 0.2500');
+  });
+
+  it("a committee's bar names the network and covers all of them: network 2 of 2, half-way, is at 75%", () => {
+    const { r, stderr } = reporter('bar', { tty: true });
+    r.trainingStarted(false, 100, 2, 2);
+    r.memberStarted(1);
+    r.step({ iteration: 50, totalIterations: 100, epoch: 1, totalEpochs: 2, rowsPerSecond: 1000, last: { ...report('epoch', 50, 0.9), member: 1 } });
+    r.finish();
+    // 18 of the bar's 24 cells filled.
+    expect(stderr.text).toMatch(/training █{18}░{6} network 2\/2 epoch 2\/2 \| loss 0\.2500/);
   });
 
   it('keeps showing the last held-out accuracy while iteration reports without one come in', () => {

@@ -13,6 +13,7 @@ import type { TrainingReport } from '../../src/train/trainer.js';
 function epochReport(epoch: number, trainLoss: number, trainAccuracy: number, heldOutLoss: number | null, heldOutAccuracy: number | null): TrainingReport {
   return {
     kind: 'epoch',
+    member: 0,
     iteration: epoch * 100,
     totalIterations: 1200,
     epoch,
@@ -149,6 +150,19 @@ describe('learningCurveSvg', () => {
     const [loss, accuracy] = panels(learningCurveSvg(none, { title: 'all rows' }));
     expect([...series(loss!).keys()]).toEqual(['train']);
     expect(accuracy!.body).not.toContain('best held-out');
+  });
+
+  it("draws each network of a committee as its own lines over the same epochs, not one line running back", () => {
+    const committee = [...history, ...history.map((r) => ({ ...r, member: 1, trainLoss: r.trainLoss / 2 }))];
+    const [loss] = panels(learningCurveSvg(committee, { title: 'committee' }));
+    const drawn = series(loss!);
+    expect([...drawn.keys()]).toEqual(['train (network 1)', 'held-out (network 1)', 'train (network 2)', 'held-out (network 2)']);
+    for (const points of drawn.values()) {
+      const xs = points.map(([x]) => x);
+      expect(xs).toEqual([...xs].sort((a, b) => a - b));
+      expect(points).toHaveLength(history.length);
+    }
+    expect(ticks(loss!, 'x').map((t) => t.value)).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('says so when there is nothing to draw', () => {
