@@ -85,6 +85,12 @@ export async function fitModel(dataset: Dataset, config: TrainConfig, options: F
   const labels = dataset.labels;
   if (!labels) throw inputError(`${dataset.source.path}: the file has no labels to train on`);
   const shape: NetworkShape = { inputSize: dataset.features, hiddenSize: config.hiddenSize, classCount };
+  const side = Math.round(Math.sqrt(dataset.features));
+  if (config.augment && side * side !== dataset.features) {
+    throw inputError(`${dataset.source.path}: ${dataset.features} pixels a row is not a square image, so it cannot be shifted or rotated`, [
+      'Train with --no-augment, or on square images (784 pixels for 28 x 28).',
+    ]);
+  }
   const start = startingPoint(dataset, config, shape, options.resumeFrom);
   const { split } = start;
   const members = config.members;

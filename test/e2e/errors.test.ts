@@ -33,6 +33,7 @@ beforeAll(async () => {
     'cut.csv.gz': gzipSync(sampleText('train', 200)).subarray(0, 5000),
     'awkward.csv': '\ufeff' + sampleText('test', 3).trimEnd().split('\n').map((line, k) => (k === 2 ? line.split(',').map((f) => `"${f}"`).join(',') : line)).join('\r\n'),
     'labelled.csv': sampleText('train', 3),
+    'narrow-labelled.csv': sampleText('train', 3).split('\n').map((line) => line.split(',').slice(0, 701).join(',')).join('\n'),
     'narrow.csv': sampleText('test', 2).split('\n').map((line) => line.split(',').slice(0, 700).join(',')).join('\n'),
   };
   for (const [name, content] of Object.entries(files)) writeFileSync(join(cwd, name), content);
@@ -128,6 +129,14 @@ const wrongCsv: readonly Case[] = [
     stderr:
       'error: stdin: looks like binary data, not CSV text (a zero byte at offset 0)\n' +
       '  digits reads comma-separated text: a header row (label,pixel0,...,pixel783), then one row per image.\n',
+  },
+  {
+    name: 'training with augmentation on images that are not square',
+    args: ['train', 'narrow-labelled.csv', '--hidden', '8', '--epochs', '1', '--out', 'never.json', '--quiet'],
+    code: 2,
+    stderr:
+      'error: narrow-labelled.csv: 700 pixels a row is not a square image, so it cannot be shifted or rotated\n' +
+      '  Train with --no-augment, or on square images (784 pixels for 28 x 28).\n',
   },
 ];
 
