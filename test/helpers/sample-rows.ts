@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import type { Dataset } from '../../src/data/dataset.js';
 
 export const sampleTrainPath = fileURLToPath(new URL('../../data/sample/train.csv.gz', import.meta.url));
 export const sampleTestPath = fileURLToPath(new URL('../../data/sample/test.csv.gz', import.meta.url));
@@ -39,4 +40,16 @@ export function readSampleRows(path: string, limit = Infinity): SampleRows {
     pixels.set(labelled ? cells.slice(1) : cells, r * features);
   }
   return { rows, features, pixels, labels };
+}
+
+/** The first `rows` rows of the bundled training sample as a loaded Dataset, for tests that train in process. */
+export function sampleDataset(rows: number): Dataset {
+  const sample = readSampleRows(sampleTrainPath, rows);
+  return {
+    rows: sample.rows,
+    features: sample.features,
+    pixels: sample.pixels,
+    labels: sample.labels,
+    source: { path: sampleTrainPath, sha256: 'sample-sha', pixelColumns: [] },
+  };
 }

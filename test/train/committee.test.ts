@@ -14,18 +14,8 @@ import { predictRows } from '../../src/model/inference.js';
 import { fitModel } from '../../src/train/fit.js';
 import { presets, type TrainConfig } from '../../src/train/presets.js';
 import { planSchedule, train, type TrainingReport } from '../../src/train/trainer.js';
-import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
+import { sampleDataset } from '../helpers/sample-rows.js';
 
-function sampleDataset(rows: number): Dataset {
-  const sample = readSampleRows(sampleTrainPath, rows);
-  return {
-    rows: sample.rows,
-    features: sample.features,
-    pixels: sample.pixels,
-    labels: sample.labels,
-    source: { path: sampleTrainPath, sha256: 'sample-sha', pixelColumns: [] },
-  };
-}
 
 const bits = (values: Float64Array): Buffer => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 

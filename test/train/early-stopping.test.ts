@@ -3,16 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../../src/data/dataset.js';
 import { fitModel } from '../../src/train/fit.js';
 import { presets, type TrainConfig } from '../../src/train/presets.js';
-import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
+import { sampleDataset } from '../helpers/sample-rows.js';
 
-const sample = readSampleRows(sampleTrainPath, 300);
-const dataset: Dataset = {
-  rows: sample.rows,
-  features: sample.features,
-  pixels: sample.pixels,
-  labels: sample.labels,
-  source: { path: sampleTrainPath, sha256: 'sample-sha', pixelColumns: [] },
-};
+const dataset: Dataset = sampleDataset(300);
 const base: TrainConfig = { ...presets.default, hiddenSize: 8, epochs: 10, batchSize: 50, holdout: 60, schedule: 'constant' };
 
 describe('early stopping', () => {

@@ -12,18 +12,8 @@ import { modelFromJson, toJson, type Model } from '../../src/model/file.js';
 import { joinMembers } from '../../src/nn/committee.js';
 import { createParameters } from '../../src/nn/network.js';
 import type { TrainingReport } from '../../src/train/trainer.js';
-import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
+import { sampleDataset } from '../helpers/sample-rows.js';
 
-function sampleDataset(rows: number): Dataset {
-  const sample = readSampleRows(sampleTrainPath, rows);
-  return {
-    rows: sample.rows,
-    features: sample.features,
-    pixels: sample.pixels,
-    labels: sample.labels,
-    source: { path: sampleTrainPath, sha256: 'sample-sha', pixelColumns: [] },
-  };
-}
 
 const small: TrainConfig = { ...presets.default, hiddenSize: 12, epochs: 3, batchSize: 32, holdout: 50 };
 
