@@ -80,6 +80,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--holdout <n>', "rows held out: a count or a fraction; 0 for none (preset's)", holdout)
     .option('--patience <n>', 'stop after n epochs without a better held-out accuracy, keeping the best weights', positiveInt)
     .option('--no-augment', 'turn off the image augmentation of the default and best presets')
+    .option('--no-deskew', 'do not deskew images (straighten slanted digits) before the network sees them')
     .option(
       '--clean-epochs <n>',
       "the last n epochs of each network see the original rows, not augmented ones; same learning-rate schedule (preset's)",

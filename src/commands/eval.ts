@@ -28,7 +28,7 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
   const reporter = commandReporter(options, context);
   const model = loadModel(options.model);
   const target = file === undefined ? heldOutTarget(model, options.model) : { path: file, rowIds: undefined };
-  const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors);
+  const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors, undefined, model.deskew);
   if (file === undefined) checkSameTrainingFile(model, dataset);
   const evaluation = evaluate(model, dataset, options.model, target.rowIds);
   const { scores } = evaluation;

@@ -10,6 +10,7 @@ export async function loadCsv(
   reporter: Reporter,
   maxErrors = 1,
   onRows?: ReadCsvOptions['onRows'],
+  deskew = false,
 ): Promise<{ dataset: Dataset; seconds: number }> {
   const started = performance.now();
   let size: number | undefined;
@@ -28,6 +29,7 @@ export async function loadCsv(
       maxErrors,
       onProgress: (progress) => reporter.loadProgress(progress, started),
       onRows,
+      deskew,
     });
     return { dataset, seconds: (performance.now() - started) / 1000 };
   } finally {

@@ -36,6 +36,7 @@ export interface TrainOptions {
   augment?: boolean;
   members?: number;
   cleanEpochs?: number;
+  deskew?: boolean;
   resume?: string;
   threads?: number;
   json: boolean;
@@ -65,6 +66,7 @@ export function configFrom(options: TrainOptions, base?: TrainConfig): TrainConf
     augment: options.augment === false ? null : preset.augment,
     members: options.members ?? preset.members,
     cleanEpochs: options.cleanEpochs ?? preset.cleanEpochs,
+    deskew: options.deskew === false ? false : preset.deskew,
   };
 }
 
@@ -85,6 +87,9 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   if (resumeFrom && config.optimizer !== resumeFrom.training.config.optimizer) {
     throw inputError(`--optimizer ${config.optimizer} differs from the resumed run's ${resumeFrom.training.config.optimizer}`);
   }
+  if (resumeFrom && config.deskew !== resumeFrom.training.config.deskew) {
+    throw inputError('--no-deskew differs from the resumed run, whose images were deskewed');
+  }
   if (resumeFrom && config.members !== resumeFrom.training.config.members) {
     throw inputError(`--members ${config.members} differs from the resumed run's ${resumeFrom.training.config.members}`);
   }
@@ -102,7 +107,7 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
 
   const shown = displayPath(path, context.cwd);
   if (!file && !resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
-  const { dataset, seconds: loadSeconds } = await loadCsv(path, 'required', reporter, options.maxErrors);
+  const { dataset, seconds: loadSeconds } = await loadCsv(path, 'required', reporter, options.maxErrors, undefined, config.deskew);
   reporter.info(`Read ${count(dataset.rows)} rows of ${dataset.features} pixels from ${shown} in ${seconds(loadSeconds)}.`);
   if (options.seed === undefined && !resumeFrom) {
     reporter.info(chalk.dim(`Seed ${defaultSeed} (the default; --seed to change).`));

@@ -6,6 +6,7 @@
 import { CsvError, parse } from 'csv-parse';
 import { pipeline } from 'node:stream/promises';
 import type { Dataset } from './dataset.js';
+import { deskewRows, squareSide } from './deskew.js';
 import { readPlainRows } from './fastCsv.js';
 import { openInput, type InputSource } from './source.js';
 import { inputError } from '../errors.js';
@@ -28,6 +29,11 @@ export interface ReadCsvOptions {
   readonly stdin?: NodeJS.ReadableStream;
   /** false: csv-parse reads every line, not only those the fast path (fastCsv.ts) is unsure about. */
   readonly fastPath?: boolean;
+  /**
+   * Deskew each image (deskew.ts) as soon as its row is read, before onRows sees it, in place: no second copy
+   * of the pixels. Only square images are deskewed; the Dataset's `deskewed` says whether it was done.
+   */
+  readonly deskew?: boolean;
 }
 
 export interface LoadProgress {
@@ -53,9 +59,14 @@ export async function readDigitCsv(path: string, options: ReadCsvOptions): Promi
   const source = openInput(path, options.stdin);
   const builder = new TableBuilder(source.name, options);
   let rowsPassedOn = 0;
-  /** Every 2,048 rows and at the end: new rows to onRows, then the progress. */
+  let rowsDeskewed = 0;
+  /** Every 2,048 rows and at the end: new rows deskewed (if asked), to onRows, then the progress. */
   const progress = (): void => {
     const rows = builder.rowCount;
+    if (options.deskew && rows > rowsDeskewed && squareSide(builder.features) !== null) {
+      deskewRows(builder.rowPixels(rowsDeskewed, rows), rows - rowsDeskewed, builder.features);
+      rowsDeskewed = rows;
+    }
     if (options.onRows && rows > rowsPassedOn) {
       options.onRows(builder.rowPixels(rowsPassedOn, rows), rowsPassedOn, rows - rowsPassedOn, builder.features);
       rowsPassedOn = rows;
@@ -75,7 +86,7 @@ export async function readDigitCsv(path: string, options: ReadCsvOptions): Promi
     source.close();
   }
   progress();
-  return builder.finish(source);
+  return builder.finish(source, rowsDeskewed > 0 && rowsDeskewed === builder.rowCount);
 }
 
 /**
@@ -321,7 +332,7 @@ export class TableBuilder {
   }
 
   /** Checks that anything was read and hands over the dataset (trimmed to size). */
-  finish(source: Pick<InputSource, 'name' | 'sha256'> & { path?: string }): Dataset {
+  finish(source: Pick<InputSource, 'name' | 'sha256'> & { path?: string }, deskewed = false): Dataset {
     if (this.problems.length > 0) this.throwProblems(false);
     const what = this.name === 'stdin' ? 'the input' : 'the file';
     if (!this.layout) {
@@ -336,6 +347,7 @@ export class TableBuilder {
       // Trimmed by a copy, unless little would be left over (rows were counted ahead): then no copy.
       pixels: tight(this.pixels, this.rows * features),
       labels: hasLabels ? this.labels.slice(0, this.rows) : null,
+      deskewed,
       source: {
         path: source.path ?? (source.name === 'stdin' ? '-' : source.name),
         sha256: source.sha256(),

@@ -12,6 +12,8 @@ export interface Dataset {
   readonly pixels: Uint8Array;
   /** Labels 0..9, one per row, or null for an unlabelled file (Kaggle's test.csv). */
   readonly labels: Uint8Array | null;
+  /** True when the pixels have been deskewed (deskew.ts) since they were read; absent means false. */
+  readonly deskewed?: boolean;
   /** Where the rows came from, for messages and the model file. */
   readonly source: DatasetSource;
 }

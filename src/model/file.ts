@@ -89,6 +89,8 @@ export interface Model {
   readonly classes: readonly number[];
   /** Pixels are divided by this before the first layer. */
   readonly pixelScale: number;
+  /** Images are deskewed (data/deskew.ts) before they are divided and fed to the network. */
+  readonly deskew: boolean;
   readonly training: TrainingRecord;
   readonly data: TrainingDataRecord;
   readonly history: readonly TrainingReport[];
@@ -118,7 +120,7 @@ export interface ModelJson {
     output: 'softmax';
     weightLayout: string;
   };
-  normalization: { divideBy: number };
+  normalization: { divideBy: number; deskew: boolean };
   classes: number[];
   parameters: { w1: TensorJson; b1: TensorJson; w2: TensorJson; b2: TensorJson };
   training: TrainingRecord;
@@ -159,7 +161,7 @@ export function toJson(model: Model): ModelJson {
       output: 'softmax',
       weightLayout: 'row-major [inputs, outputs]: hidden = relu(x / divideBy . w1 + b1), probs = softmax(hidden . w2 + b2)',
     },
-    normalization: { divideBy: model.pixelScale },
+    normalization: { divideBy: model.pixelScale, deskew: model.deskew },
     classes: [...model.classes],
     parameters: {
       w1: { shape: [I, H], data: Array.from(params.w1) },
@@ -309,12 +311,17 @@ export function modelFromJson(json: unknown, name: string): Model {
   check.tensor(parameters.b2, 'parameters.b2', [K], params.b2);
   const normalization = check.object(root.normalization, 'normalization');
   const pixelScale = check.number(normalization.divideBy, 'normalization.divideBy', { above: 0 });
+  // Absent from files written before deskewing: those models read images as they are.
+  const deskew = normalization.deskew === undefined ? false : check.boolean(normalization.deskew, 'normalization.deskew');
   const classes = check.array(root.classes, 'classes').map((c, k) => check.int(c, `classes[${k}]`, 0, 1e9));
   if (classes.length !== K) check.fail('classes', `has ${classes.length} entries, expected ${K} (architecture.classCount)`);
   if (new Set(classes).size !== classes.length) check.fail('classes', `has a class twice: ${JSON.stringify(classes)}`);
 
   const training = check.object(root.training, 'training');
   const config = checkConfig(check, training.config);
+  if (config.deskew !== deskew) {
+    check.fail('training.config.deskew', `is ${config.deskew}, but normalization.deskew is ${deskew}`);
+  }
   const memberShape: NetworkShape = { inputSize: I, hiddenSize: config.hiddenSize, classCount: K };
   const trainingRecord: TrainingRecord = {
     config,
@@ -370,6 +377,7 @@ export function modelFromJson(json: unknown, name: string): Model {
     params,
     classes,
     pixelScale,
+    deskew,
     training: trainingRecord,
     data: { path: check.string(data.path, 'data.path'), rows, sha256, heldOutRows },
     history,
@@ -416,6 +424,8 @@ function checkConfig(check: Checker, value: unknown): TrainConfig {
     // Absent from files written before committees and clean epochs: one network, none.
     members: config.members === undefined ? 1 : check.int(config.members, `${field}.members`, 1, 1 << 16),
     cleanEpochs: config.cleanEpochs === undefined ? 0 : check.int(config.cleanEpochs, `${field}.cleanEpochs`, 0),
+    // Absent from files written before deskewing.
+    deskew: config.deskew === undefined ? false : check.boolean(config.deskew, `${field}.deskew`),
   };
   return checked;
 }
@@ -617,6 +627,11 @@ class Checker {
 
   array(value: unknown, field: string): unknown[] {
     if (!Array.isArray(value)) this.wrong(value, field, 'an array');
+    return value;
+  }
+
+  boolean(value: unknown, field: string): boolean {
+    if (typeof value !== 'boolean') this.wrong(value, field, 'true or false');
     return value;
   }
 

@@ -1,5 +1,6 @@
 /** Predictions from a loaded model on a dataset: the one path used by predict, eval (and serve). */
 import { pixelScale, toSparseRows, type Dataset } from '../data/dataset.js';
+import { withDeskew } from '../data/deskew.js';
 import { predictedClasses } from '../nn/network.js';
 import { inputError } from '../errors.js';
 import type { Model } from './file.js';
@@ -23,8 +24,12 @@ export function checkCompatible(model: Model, dataset: Dataset, modelPath: strin
   }
 }
 
-/** Predicts rows rowIds (default: all rows) of the dataset. */
-export function predictRows(model: Model, dataset: Dataset, rowIds?: Uint32Array): Predictions {
+/**
+ * Predicts rows rowIds (default: all rows) of the dataset. Images are deskewed first if the model was trained on
+ * deskewed images and the dataset is not already (show keeps the raw images to draw them; this takes a copy).
+ */
+export function predictRows(model: Model, given: Dataset, rowIds?: Uint32Array): Predictions {
+  const dataset = withDeskew(given, model.deskew);
   const ids = rowIds ?? Uint32Array.from({ length: dataset.rows }, (_, r) => r);
   const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features);
   const K = model.params.shape.classCount;

@@ -1,8 +1,10 @@
 /**
  * Classifies one image at a time with a loaded model, through the same network code as `digits predict`
- * (predictProbabilities over the sparse view of the pixels). Buffers are made once per model, not per request.
+ * (predictProbabilities over the sparse view of the pixels), deskewing the image first when the model was
+ * trained on deskewed images. Buffers are made once per model, not per request.
  */
 import { toSparseRows } from '../data/dataset.js';
+import { deskewRows } from '../data/deskew.js';
 import type { Model } from '../model/file.js';
 import { argmaxRow } from '../nn/kernels.js';
 import { predictProbabilities, Workspace } from '../nn/network.js';
@@ -40,7 +42,12 @@ export class Classifier implements PixelClassifier {
     if (pixels.length !== this.inputSize) {
       throw new RangeError(`expected ${this.inputSize} pixels, got ${pixels.length}`);
     }
-    const input = toSparseRows(pixels, 1, this.inputSize);
+    let image = pixels;
+    if (this.model.deskew) {
+      image = pixels.slice();
+      deskewRows(image, 1, this.inputSize);
+    }
+    const input = toSparseRows(image, 1, this.inputSize);
     predictProbabilities(this.model.params, this.workspace, input, this.firstRow, this.probs);
     const K = this.probs.length;
     return {

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { classCount, pixelScale, toSparseRows, type Dataset, type SparseRows } from '../data/dataset.js';
 import { heldOutCount, splitFromHeldOut, splitRows, type Split } from '../data/split.js';
 import { createAugmenter } from '../data/augment.js';
+import { squareSide, withDeskew } from '../data/deskew.js';
 import { LocalEngine, type GradientEngine } from '../nn/engine.js';
 import type { SharedInputs } from '../nn/threads.js';
 import { createParameters, initialise, type NetworkShape, type Parameters } from '../nn/network.js';
@@ -81,16 +82,18 @@ interface StartingPoint {
   readonly elapsedSeconds: number;
 }
 
-export async function fitModel(dataset: Dataset, config: TrainConfig, options: FitOptions = {}): Promise<FitResult> {
-  const labels = dataset.labels;
-  if (!labels) throw inputError(`${dataset.source.path}: the file has no labels to train on`);
-  const shape: NetworkShape = { inputSize: dataset.features, hiddenSize: config.hiddenSize, classCount };
-  const side = Math.round(Math.sqrt(dataset.features));
-  if (config.augment && side * side !== dataset.features) {
-    throw inputError(`${dataset.source.path}: ${dataset.features} pixels a row is not a square image, so it cannot be shifted or rotated`, [
-      'Train with --no-augment, or on square images (784 pixels for 28 x 28).',
-    ]);
+export async function fitModel(given: Dataset, config: TrainConfig, options: FitOptions = {}): Promise<FitResult> {
+  const labels = given.labels;
+  if (!labels) throw inputError(`${given.source.path}: the file has no labels to train on`);
+  const shape: NetworkShape = { inputSize: given.features, hiddenSize: config.hiddenSize, classCount };
+  if ((config.augment || config.deskew) && squareSide(given.features) === null) {
+    throw inputError(
+      `${given.source.path}: ${given.features} pixels a row is not a square image, so it cannot be deskewed, shifted or rotated`,
+      ['Train with --no-augment --no-deskew, or on square images (784 pixels for 28 x 28).'],
+    );
   }
+  // The train command has the reader deskew in place; other callers (tests) get a deskewed copy here.
+  const dataset = withDeskew(given, config.deskew);
   const start = startingPoint(dataset, config, shape, options.resumeFrom);
   const { split } = start;
   const members = config.members;
@@ -206,6 +209,7 @@ export async function fitModel(dataset: Dataset, config: TrainConfig, options: F
     params,
     classes: Array.from({ length: classCount }, (_, k) => k),
     pixelScale,
+    deskew: config.deskew,
     training: {
       config,
       stopReason,

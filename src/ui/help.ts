@@ -29,6 +29,7 @@ const rows: readonly (readonly [option: string, value: (c: TrainConfig) => strin
   ['--weight-decay', (c) => String(c.weightDecay)],
   ['--holdout', (c) => String(c.holdout)],
   ['augmentation', (c) => (c.augment ? 'on' : 'off')],
+  ['deskewing', (c) => (c.deskew ? 'on' : 'off')],
   ['--clean-epochs', (c) => String(c.cleanEpochs)],
   ['--members', (c) => String(c.members)],
 ];

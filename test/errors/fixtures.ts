@@ -29,6 +29,7 @@ export function smallModel(): Model {
     params: createParameters(smallShape, data),
     classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     pixelScale: 255,
+    deskew: config.deskew,
     training: {
       config,
       stopReason: 'completed',

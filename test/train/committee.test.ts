@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { toSparseRows, type Dataset } from '../../src/data/dataset.js';
+import { withDeskew } from '../../src/data/deskew.js';
 import { createAugmenter } from '../../src/data/augment.js';
 import { heldOutCount, splitRows } from '../../src/data/split.js';
 import { LocalEngine } from '../../src/nn/engine.js';
@@ -38,9 +39,11 @@ async function singleRunAsBefore(config: TrainConfig): Promise<{ params: Float64
   const split = splitRows(dataset.rows, heldOutCount(config.holdout, dataset.rows), config.seed);
   const params = createParameters(shape);
   initialise(params, config.init, new Random(config.seed));
-  const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features);
+  // Deskewing, when the configuration asks for it, is input preparation that fitModel does before all of this.
+  const prepared = withDeskew(dataset, config.deskew);
+  const input = toSparseRows(prepared.pixels, prepared.rows, prepared.features);
   const plan = planSchedule(config, split.trainRows.length);
-  const augmenter = config.augment ? createAugmenter(dataset, config.augment, plan.batchSize, config.seed) : null;
+  const augmenter = config.augment ? createAugmenter(prepared, config.augment, plan.batchSize, config.seed) : null;
   const outcome = await train(config, new LocalEngine(shape, params), { input, labels: dataset.labels!, split, augmenter });
   return { params: params.data, history: outcome.history };
 }
