@@ -50,11 +50,11 @@ async function predictFile(
 ): Promise<number> {
   // The model first: a bad model path should not cost a long CSV read. Rows are predicted as they are read.
   const model = loadModel(options.model);
-  threads.start(model.params, 1 / pixelScale);
+  threads.start(model.params, 1 / pixelScale, model.deskew);
   const predictEarly = (pixels: Uint8Array, first: number, count: number, features: number): void =>
     threads.addRows(pixels, first, count, features);
-  // A deskewing model has the reader deskew each row as it is read, before it reaches the prediction threads.
-  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors, predictEarly, model.deskew);
+  // Rows are read as they are; the prediction threads deskew them, if the model asks, off the reading thread.
+  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors, predictEarly);
   checkCompatible(model, dataset, options.model);
   const { predicted } = await threads.finish(dataset);
   const text = submissionCsv(predicted, model.classes);

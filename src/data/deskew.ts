@@ -21,22 +21,40 @@ export function squareSide(features: number): number | null {
   return side * side === features && side > 0 ? side : null;
 }
 
+/** Bytes of scratch deskewImage needs for images of side `side`: the image with a border of zeros. */
+export function deskewScratchBytes(side: number): number {
+  return (side + 2) * (side + 2);
+}
+
 /**
- * Deskews the square image of side `side` at pixels[offset .. offset + side*side) in place; `scratch` holds
- * at least side*side bytes. An image without ink is left as it is.
+ * Deskews the square image of side `side` at pixels[offset .. offset + side*side) in place; `scratch` holds at
+ * least deskewScratchBytes(side) bytes. An image without ink is left as it is.
+ *
+ * Only the ink's bounding box is read and only the output pixels that can receive ink are computed (the rest
+ * are zero), with the source copied inside a border of zeros so that the interpolation needs no bounds tests:
+ * about ten times less work than visiting every pixel, which matters because predict deskews while it reads.
+ * Every computed pixel goes through exactly the arithmetic of the formula above.
  */
 export function deskewImage(pixels: Uint8Array, offset: number, side: number, scratch: Uint8Array): void {
-  const n = side * side;
   let mass = 0;
   let sumX = 0;
   let sumY = 0;
+  let minX = side;
+  let maxX = -1;
+  let minY = side;
+  let maxY = -1;
   for (let y = 0; y < side; y++) {
     const row = offset + y * side;
     for (let x = 0; x < side; x++) {
       const v = pixels[row + x]!;
+      if (v === 0) continue;
       mass += v;
       sumX += x * v;
       sumY += y * v;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      maxY = y;
     }
   }
   if (mass === 0) return;
@@ -44,10 +62,10 @@ export function deskewImage(pixels: Uint8Array, offset: number, side: number, sc
   const cy = sumY / mass;
   let xy = 0;
   let yy = 0;
-  for (let y = 0; y < side; y++) {
+  for (let y = minY; y <= maxY; y++) {
     const row = offset + y * side;
     const dy = y - cy;
-    for (let x = 0; x < side; x++) {
+    for (let x = minX; x <= maxX; x++) {
       const v = pixels[row + x]!;
       xy += (x - cx) * dy * v;
       yy += dy * dy * v;
@@ -55,26 +73,36 @@ export function deskewImage(pixels: Uint8Array, offset: number, side: number, sc
   }
   const alpha = yy > 0 ? xy / yy : 0;
   const c = side / 2;
-  const source = scratch.subarray(0, n);
-  source.set(pixels.subarray(offset, offset + n));
+  // The source with a border of zeros: padded (x, y) is source (x - 1, y - 1).
+  const stride = side + 2;
+  for (let p = 0; p < stride * stride; p++) scratch[p] = 0;
+  for (let y = minY; y <= maxY; y++) {
+    const from = offset + y * side;
+    const to = (y + 1) * stride + 1;
+    for (let x = minX; x <= maxX; x++) scratch[to + x] = pixels[from + x]!;
+  }
+  for (let p = offset; p < offset + side * side; p++) pixels[p] = 0;
   for (let y = 0; y < side; y++) {
     const sy = y - c + cy;
     const y0 = Math.floor(sy);
+    // Rows y0 and y0 + 1 are read: at least one must be an ink row.
+    if (y0 < minY - 1 || y0 > maxY) continue;
     const fy = sy - y0;
     const shift = alpha * (y - c) - c + cx;
     const whole = Math.floor(shift);
     const fx = shift - whole;
+    const top = (y0 + 1) * stride + 1;
+    const bottom = top + stride;
     const out = offset + y * side;
-    const top = y0 >= 0 && y0 < side ? y0 * side : -1;
-    const bottom = y0 + 1 >= 0 && y0 + 1 < side ? (y0 + 1) * side : -1;
-    for (let x = 0; x < side; x++) {
+    // Columns x0 = x + whole and x0 + 1 are read: at least one must be an ink column.
+    const xStart = Math.max(0, minX - 1 - whole);
+    const xEnd = Math.min(side - 1, maxX - whole);
+    for (let x = xStart; x <= xEnd; x++) {
       const x0 = x + whole;
-      const left = x0 >= 0 && x0 < side;
-      const right = x0 + 1 >= 0 && x0 + 1 < side;
-      const a = top >= 0 && left ? source[top + x0]! : 0;
-      const b = top >= 0 && right ? source[top + x0 + 1]! : 0;
-      const d = bottom >= 0 && left ? source[bottom + x0]! : 0;
-      const e = bottom >= 0 && right ? source[bottom + x0 + 1]! : 0;
+      const a = scratch[top + x0]!;
+      const b = scratch[top + x0 + 1]!;
+      const d = scratch[bottom + x0]!;
+      const e = scratch[bottom + x0 + 1]!;
       const v = (1 - fy) * ((1 - fx) * a + fx * b) + fy * ((1 - fx) * d + fx * e);
       pixels[out + x] = v >= 255 ? 255 : Math.round(v);
     }
@@ -85,7 +113,7 @@ export function deskewImage(pixels: Uint8Array, offset: number, side: number, sc
 export function deskewRows(pixels: Uint8Array, count: number, features: number): void {
   const side = squareSide(features);
   if (side === null) throw new RangeError(`deskewing needs square images; ${features} pixels is not a square`);
-  const scratch = new Uint8Array(features);
+  const scratch = new Uint8Array(deskewScratchBytes(side));
   for (let r = 0; r < count; r++) deskewImage(pixels, r * features, side, scratch);
 }
 

@@ -1,9 +1,10 @@
 /**
  * Prediction on several threads, starting while the CSV is still being read. The workers start before the model
- * and the CSV are read. While the main thread parses, every batch of rows it has read is turned into sparse rows
- * in shared memory and offered to the workers, which predict it at once; when the reading is done, the main
- * thread joins in on the batches no worker has taken yet (from the last backwards, the workers going forwards).
- * Who takes a batch is settled by an atomic claim per batch, so each is predicted exactly once.
+ * and the CSV are read. While the main thread parses, every batch of rows it has read is copied, as bytes, into
+ * shared memory and offered to the workers; the one that claims it deskews it (if the model asks for that),
+ * makes sparse rows of it and predicts it, so the main thread does nothing but parse. When the reading is done,
+ * the main thread joins in on the batches no worker has taken yet (from the last backwards, the workers going
+ * forwards). Who takes a batch is settled by an atomic claim per batch, so each is predicted exactly once.
  *
  * Every row goes through the same code whatever thread takes it (predictKernel.ts), so the probabilities are
  * bit for bit those of one thread. With one thread there are no workers and nothing happens before the end.
@@ -11,7 +12,8 @@
  * Not here: training threads (nn/threads.ts), which keep their workers for a whole run.
  */
 import { Worker } from 'node:worker_threads';
-import { toSparseRows, type Dataset, type SparseRows } from '../data/dataset.js';
+import { toSparseRows, type Dataset } from '../data/dataset.js';
+import { deskewRows } from '../data/deskew.js';
 import { createParameters, predictedClasses, type NetworkShape, type Parameters } from '../nn/network.js';
 import { compiledWorkerUrl, sharedBuffer } from '../nn/threads.js';
 import type { Predictions } from './inference.js';
@@ -34,24 +36,44 @@ export interface ModelMessage {
   readonly packed: Float64Array;
   /** What pixel values are multiplied by (1/255). */
   readonly scale: number;
+  /** Deskew each image before predicting it (the model was trained on deskewed images). */
+  readonly deskew: boolean;
   readonly claims: Int32Array;
 }
 
-/** One batch of rows, offered to every worker; the one that claims it writes its probabilities. */
-export interface BatchMessage {
+/** A batch of rows as read: raw bytes (rows x features), shared; its probabilities (rows, K), shared. */
+export interface Batch {
+  readonly first: number;
+  readonly rows: number;
+  readonly pixels: Uint8Array;
+  readonly probs: Float64Array;
+}
+
+/** One batch, offered to every worker; the one that claims it writes its probabilities. */
+export interface BatchMessage extends Batch {
   readonly kind: 'batch';
   readonly index: number;
-  readonly input: SparseRows;
-  /** (input.rows, K), shared. */
-  readonly probs: Float64Array;
 }
 
 export type WorkerMessage = ModelMessage | BatchMessage;
 
-interface Batch {
-  readonly first: number;
-  readonly input: SparseRows;
-  readonly probs: Float64Array;
+/** The network as every thread holds it. */
+export interface SharedModel {
+  readonly params: Parameters;
+  readonly packed: Float64Array;
+  readonly scale: number;
+  readonly deskew: boolean;
+}
+
+/**
+ * Predicts a claimed batch, on whichever thread claimed it: deskews its bytes in place if the model asks (no
+ * other thread reads them any more), makes sparse rows of them and writes the batch's probabilities.
+ */
+export function predictBatch(model: SharedModel, batch: Batch, ids: Uint32Array): void {
+  const features = model.params.shape.inputSize;
+  if (model.deskew) deskewRows(batch.pixels, batch.rows, features);
+  const input = toSparseRows(batch.pixels, batch.rows, features);
+  predictWithPacked(model.params, model.packed, input, ids.subarray(0, batch.rows), model.scale, batch.probs);
 }
 
 /** Row ids 0..n-1, the rows of a batch in order. */
@@ -67,7 +89,7 @@ export class PredictThreads {
   private readonly finished = new Set<number>();
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
-  private model: { params: Parameters; packed: Float64Array; scale: number } | null = null;
+  private model: SharedModel | null = null;
   /** Rows handed to addRows so far. */
   private rowsSeen = 0;
 
@@ -93,17 +115,17 @@ export class PredictThreads {
   }
 
   /** Shares the network with the workers: from now on, rows given to addRows are predicted as they come. */
-  start(params: Parameters, scale: number): void {
+  start(params: Parameters, scale: number, deskew: boolean): void {
     const { inputSize: I, hiddenSize: H } = params.shape;
     if (this.workers.length === 0) {
-      this.model = { params, packed: packFirstLayer(params.w1, I, H), scale };
+      this.model = { params, packed: packFirstLayer(params.w1, I, H), scale, deskew };
       return;
     }
     const shared = new Float64Array(sharedBuffer(params.data.byteLength), 0, params.data.length);
     shared.set(params.data);
     const packed = packFirstLayer(params.w1, I, H, sharedBuffer);
-    this.model = { params: createParameters(params.shape, shared), packed, scale };
-    const message: ModelMessage = { kind: 'model', shape: params.shape, params: shared, packed, scale, claims: this.claims };
+    this.model = { params: createParameters(params.shape, shared), packed, scale, deskew };
+    const message: ModelMessage = { kind: 'model', shape: params.shape, params: shared, packed, scale, deskew, claims: this.claims };
     for (const worker of this.workers) worker.postMessage(message);
   }
 
@@ -120,11 +142,13 @@ export class PredictThreads {
     const K = model.params.shape.classCount;
     for (let at = 0; at < count && this.batches.length < maxBatches; at += batchRows) {
       const rows = Math.min(batchRows, count - at);
-      const input = toSparseRows(pixels.subarray(at * features, (at + rows) * features), rows, features, sharedBuffer);
+      const bytes = new Uint8Array(sharedBuffer(rows * features), 0, rows * features);
+      bytes.set(pixels.subarray(at * features, (at + rows) * features));
       const probs = new Float64Array(sharedBuffer(rows * K * 8), 0, rows * K);
+      const batch: Batch = { first: first + at, rows, pixels: bytes, probs };
       const index = this.batches.length;
-      this.batches.push({ first: first + at, input, probs });
-      const message: BatchMessage = { kind: 'batch', index, input, probs };
+      this.batches.push(batch);
+      const message: BatchMessage = { kind: 'batch', index, ...batch };
       for (const worker of this.workers) worker.postMessage(message);
     }
   }
@@ -133,8 +157,7 @@ export class PredictThreads {
   async finish(dataset: Dataset): Promise<Predictions> {
     const model = this.model;
     if (!model) throw new Error('PredictThreads.finish before start');
-    const { params, packed, scale } = model;
-    const K = params.shape.classCount;
+    const K = model.params.shape.classCount;
     const R = dataset.rows;
     const probs = new Float64Array(R * K);
     // The workers go forwards through the batches; the main thread takes the ones left, from the last.
@@ -143,16 +166,19 @@ export class PredictThreads {
     for (let index = this.batches.length - 1; index >= 0; index--) {
       const batch = this.batches[index]!;
       if (Atomics.compareExchange(this.claims, index, Claim.free, Claim.taken) === Claim.free) {
-        predictWithPacked(params, packed, batch.input, ids.subarray(0, batch.input.rows), scale, batch.probs);
+        predictBatch(model, batch, ids);
       } else {
         theirs.push(index);
       }
     }
     // Rows not given to addRows (all of them with one thread).
-    const covered = this.batches.reduce((rows, batch) => rows + batch.input.rows, 0);
+    const covered = this.batches.reduce((rows, batch) => rows + batch.rows, 0);
     if (covered < R) {
-      const rest = toSparseRows(dataset.pixels.subarray(covered * dataset.features), R - covered, dataset.features);
-      predictWithPacked(params, packed, rest, firstRows(R - covered), scale, probs.subarray(covered * K));
+      // A copy when it is to be deskewed: the dataset's own bytes stay as they were read.
+      const bytes = dataset.pixels.subarray(covered * dataset.features, R * dataset.features);
+      const pixels = model.deskew ? bytes.slice() : bytes;
+      const rest: Batch = { first: covered, rows: R - covered, pixels, probs: probs.subarray(covered * K) };
+      predictBatch(model, rest, firstRows(rest.rows));
     }
     while (theirs.some((index) => !this.finished.has(index))) {
       if (this.failure) throw this.failure;

@@ -10,6 +10,7 @@ import { createParameters, initialise, parameterCount, predictProbabilities, Wor
 import { Random } from '../../src/nn/random.js';
 import { packFirstLayer, predictWithPacked } from '../../src/model/predictKernel.js';
 import { PredictThreads } from '../../src/model/predictThreads.js';
+import { deskewRows } from '../../src/data/deskew.js';
 import { sharedBuffer } from '../../src/nn/threads.js';
 import { readSampleRows, sampleTestPath, sampleTrainPath } from '../helpers/sample-rows.js';
 
@@ -26,8 +27,10 @@ function network(hiddenSize: number, classCount: number, seed: number) {
   return params;
 }
 
-function reference(params: ReturnType<typeof network>, rowIds: Uint32Array): Float64Array {
-  const input = toSparseRows(sample.pixels, sample.rows, sample.features);
+function reference(params: ReturnType<typeof network>, rowIds: Uint32Array, deskew = false): Float64Array {
+  const pixels = sample.pixels.slice();
+  if (deskew) deskewRows(pixels, sample.rows, sample.features);
+  const input = toSparseRows(pixels, sample.rows, sample.features);
   const probs = new Float64Array(rowIds.length * params.shape.classCount);
   predictProbabilities(params, new Workspace(params.shape, 100), input, rowIds, probs);
   return probs;
@@ -85,10 +88,16 @@ describe('prediction threads', () => {
     Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
   /** Rows handed over as the CSV reader would, in pieces of these sizes (cyclically), up to `upTo` rows. */
-  async function predictInPieces(threadCount: number, pieces: readonly number[], upTo: number, params: ReturnType<typeof network>) {
+  async function predictInPieces(
+    threadCount: number,
+    pieces: readonly number[],
+    upTo: number,
+    params: ReturnType<typeof network>,
+    deskew = false,
+  ) {
     const threads = new PredictThreads(threadCount);
     try {
-      threads.start(params, scale);
+      threads.start(params, scale, deskew);
       for (let first = 0, k = 0; first < upTo; k++) {
         const count = Math.min(pieces[k % pieces.length]!, upTo - first);
         // A scratch copy, overwritten after the call, as the reader's buffer may be.
@@ -117,12 +126,26 @@ describe('prediction threads', () => {
     }
   });
 
+  it('deskew on every thread, rows given early or only at the end, as the training side does', async () => {
+    const params = network(40, 10, 8);
+    const expected = reference(params, allRows(sample.rows), true);
+    expect(same(expected, reference(params, allRows(sample.rows)))).toBe(false);
+    for (const threadCount of [1, 2, 3]) {
+      for (const [pieces, upTo] of [[[512], sample.rows], [[300], 900]] as const) {
+        const { probs } = await predictInPieces(threadCount, pieces, upTo, params, true);
+        expect(same(probs, expected)).toBe(true);
+      }
+    }
+    // The dataset's own bytes are left as they were read.
+    expect(Buffer.from(dataset(sample.rows).pixels).equals(Buffer.from(readSampleRows(sampleTrainPath, 1200).pixels))).toBe(true);
+  });
+
   it('the workers predict rows while the reading goes on', async () => {
     const params = network(64, 10, 6);
     const expected = reference(params, allRows(sample.rows));
     const threads = new PredictThreads(2);
     try {
-      threads.start(params, scale);
+      threads.start(params, scale, false);
       threads.addRows(sample.pixels, 0, sample.rows, sample.features);
       for (let waited = 0; threads.workerBatches === 0 && waited < 20_000; waited += 5) {
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -141,7 +164,7 @@ describe('prediction threads', () => {
     expect(same((await predictInPieces(2, [300], 900, params)).probs, expected)).toBe(true);
     const threads = new PredictThreads(2);
     try {
-      threads.start(params, scale);
+      threads.start(params, scale, false);
       threads.addRows(new Uint8Array(10 * 5), 0, 10, 5); // not 784 pixels a row: left for the caller to report
       const { probs } = await threads.finish(dataset(sample.rows));
       expect(same(probs, expected)).toBe(true);

@@ -173,6 +173,16 @@ const damages: readonly DamageCase[] = [
     message: 'M: optimizerState.second has 54 values, expected 55 for adam',
   },
   {
+    name: 'deskewing that is not true or false',
+    damage: (j) => ({ ...j, normalization: { ...j.normalization, deskew: 'yes' } }),
+    message: 'M: normalization.deskew is "yes", expected true or false',
+  },
+  {
+    name: 'a configuration that deskews for a model that does not',
+    damage: (j) => ({ ...j, normalization: { ...j.normalization, deskew: !j.training.config.deskew } }),
+    message: 'M: training.config.deskew is true, but normalization.deskew is false',
+  },
+  {
     name: 'a non-finite optimiser value',
     damage: (j) => { (j.optimizerState!.first as unknown[])[4] = null; return j; },
     message: 'M: optimizerState.first[4] is null (how JSON writes NaN or an infinity), expected a finite number',
@@ -193,6 +203,16 @@ describe('a damaged model document is refused with its own message', () => {
     expect(Array.from(loaded.params.data)).toEqual(Array.from(model.params.data));
     expect(Array.from(loaded.optimizer!.second)).toEqual(Array.from(model.optimizer!.second));
     expect(toJson(loaded)).toEqual(toJson(model));
+  });
+
+  it('reads a file written before deskewing (no deskew fields) as a model that reads images as they are', () => {
+    const json = smallModelJson() as Json;
+    const normalization = json.normalization as Record<string, unknown>;
+    delete normalization.deskew;
+    delete (json.training.config as unknown as Record<string, unknown>).deskew;
+    const loaded = modelFromJson(json, 'm.json');
+    expect(loaded.deskew).toBe(false);
+    expect(loaded.training.config.deskew).toBe(false);
   });
 
   it('accepts a history loss of null (a report over no rows) as NaN', () => {

@@ -130,7 +130,8 @@ describe('the page', () => {
 });
 
 describe('POST /api/predict', () => {
-  test('answers what `digits predict` computes for the same Kaggle rows', async () => {
+  test('answers what `digits predict` computes for the same Kaggle rows (deskewed, as the model was trained)', async () => {
+    expect(model.deskew).toBe(true);
     const expected = predictRows(model, kaggle, Uint32Array.from({ length: 20 }, (_, r) => r));
     for (let r = 0; r < 20; r++) {
       const response = await post(JSON.stringify({ pixels: row(r) }));
