@@ -343,8 +343,8 @@ async function benchMlp(files) {
     const r = await digits([
       'train', files.train, '--hidden', '128', '--batch-size', '128', '--epochs', String(mlpEpochs),
       '--optimizer', 'adam', '--lr', '0.001', '--schedule', 'constant', '--weight-decay', '0', '--holdout', '1000',
-      // The same work as TensorFlow.js's model.fit: the default preset's augmentation is switched off.
-      '--no-augment', '--json', '--threads', String(threads), '--out', join(work(), `model-mlp-${threads}.json`),
+      // The same work as TensorFlow.js's model.fit on the same pixels: no augmentation, no deskewing.
+      '--no-augment', '--no-deskew', '--json', '--threads', String(threads), '--out', join(work(), `model-mlp-${threads}.json`),
     ]);
     const events = jsonLines(r.stdout);
     const epochs = events.filter((e) => e.kind === 'epoch');
@@ -542,7 +542,7 @@ function render(results, context) {
       const d = mlp.digits[threads];
       lines.push(
         `- digits 784-128-10, ${threads} thread(s): \`digits train train.csv --hidden 128 --batch-size 128 --epochs ${mlpEpochs} --optimizer adam --lr 0.001 ` +
-          `--schedule constant --weight-decay 0 --holdout 1000 --no-augment --json --threads ${threads}\`; slope of the epoch reports' \`elapsedSeconds\`, epoch ${d.slope.from.x} to ${d.slope.to.x}; ` +
+          `--schedule constant --weight-decay 0 --holdout 1000 --no-augment --no-deskew --json --threads ${threads}\`; slope of the epoch reports' \`elapsedSeconds\`, epoch ${d.slope.from.x} to ${d.slope.to.x}; ` +
           `held-out accuracy ${fixed(d.heldOutAccuracy * 100)}% after ${mlpEpochs} epochs; ${fixed(d.wallSeconds)} s wall.`,
       );
     }
