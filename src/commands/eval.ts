@@ -28,7 +28,8 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
   const reporter = commandReporter(options, context);
   const model = loadModel(options.model);
   const target = file === undefined ? heldOutTarget(model, options.model) : { path: file, rowIds: undefined };
-  const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors, undefined, model.deskew);
+  // Read as it is: the report draws the worst mistakes as they are in the file; prediction deskews a copy.
+  const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors);
   if (file === undefined) checkSameTrainingFile(model, dataset);
   const evaluation = evaluate(model, dataset, options.model, target.rowIds);
   const { scores } = evaluation;

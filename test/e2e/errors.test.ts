@@ -135,8 +135,8 @@ const wrongCsv: readonly Case[] = [
     args: ['train', 'narrow-labelled.csv', '--hidden', '8', '--epochs', '1', '--out', 'never.json', '--quiet'],
     code: 2,
     stderr:
-      'error: narrow-labelled.csv: 700 pixels a row is not a square image, so it cannot be shifted or rotated\n' +
-      '  Train with --no-augment, or on square images (784 pixels for 28 x 28).\n',
+      'error: narrow-labelled.csv: 700 pixels a row is not a square image, so it cannot be deskewed, shifted or rotated\n' +
+      '  Train with --no-augment --no-deskew, or on square images (784 pixels for 28 x 28).\n',
   },
 ];
 
