@@ -3,7 +3,7 @@ import { loadModel } from '../model/file.js';
 import { checkSameTrainingFile, evaluate, heldOutTarget } from '../model/evaluation.js';
 import type { ProgressMode } from '../ui/reporter.js';
 import { confusedPairs, formatEvalReport, mistakesForWidth, rankMistakes } from '../ui/report.js';
-import { imageSide } from '../ui/digits.js';
+import { imageSide } from '../data/dataset.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { displayPath } from './paths.js';

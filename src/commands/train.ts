@@ -1,8 +1,7 @@
 /** `digits train [file]`: parse options into a configuration, load the CSV, fit, save, summarise. */
 import { resolve } from 'node:path';
 import { ExitCode, inputError } from '../errors.js';
-import type { MemberResult } from '../model/file.js';
-import { loadModel, saveModel, type Model } from '../model/file.js';
+import { loadModel, saveModel, type MemberResult, type Model } from '../model/file.js';
 import { checkWritable } from '../model/atomic.js';
 import { fitModel } from '../train/fit.js';
 import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';

@@ -4,7 +4,7 @@
  * (seed, iteration) so that a run, and a resumed run, sees the same images. Held-out rows never pass through it.
  * Works on square images (28x28 for Kaggle); the output is a small sparse batch the kernels read as usual.
  */
-import type { Dataset, SparseRows } from './dataset.js';
+import { imageSide, type Dataset, type SparseRows } from './dataset.js';
 import type { AugmentSettings } from '../train/presets.js';
 import { Random } from '../nn/random.js';
 
@@ -32,10 +32,8 @@ export function createAugmenter(
   seed: number,
   allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes),
 ): BatchAugmenter {
-  const side = Math.round(Math.sqrt(data.features));
-  if (side * side !== data.features) {
-    throw new RangeError(`augmentation needs square images; ${data.features} pixels is not a square`);
-  }
+  const side = imageSide(data.features);
+  if (side === null) throw new RangeError(`augmentation needs square images; ${data.features} pixels is not a square`);
   if (!data.labels) throw new RangeError('augmentation needs labelled rows');
   const sourceLabels = data.labels;
   const P = data.features;

@@ -5,8 +5,8 @@
  */
 import { CsvError, parse } from 'csv-parse';
 import { pipeline } from 'node:stream/promises';
-import type { Dataset } from './dataset.js';
-import { deskewRows, squareSide } from './deskew.js';
+import { imageSide, type Dataset } from './dataset.js';
+import { deskewRows } from './deskew.js';
 import { readPlainRows } from './fastCsv.js';
 import { openInput, type InputSource } from './source.js';
 import { inputError } from '../errors.js';
@@ -63,7 +63,7 @@ export async function readDigitCsv(path: string, options: ReadCsvOptions): Promi
   /** Every 2,048 rows and at the end: new rows deskewed (if asked), to onRows, then the progress. */
   const progress = (): void => {
     const rows = builder.rowCount;
-    if (options.deskew && rows > rowsDeskewed && squareSide(builder.features) !== null) {
+    if (options.deskew && rows > rowsDeskewed && imageSide(builder.features) !== null) {
       deskewRows(builder.rowPixels(rowsDeskewed, rows), rows - rowsDeskewed, builder.features);
       rowsDeskewed = rows;
     }

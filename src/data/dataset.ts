@@ -33,6 +33,12 @@ export const classCount = 10;
 /** The value pixels are divided by: 0..255 becomes 0..1. */
 export const pixelScale = 255;
 
+/** The side of a square image of `features` pixels, or null if it is not square. */
+export function imageSide(features: number): number | null {
+  const side = Math.round(Math.sqrt(features));
+  return side * side === features ? side : null;
+}
+
 /**
  * A compressed-sparse-row view of pixel rows: most Kaggle pixels are 0 (about 150 of 784 are not), so the
  * first layer walks only the non-zero ones. Row r's pixels are indices/values[offsets[r] .. offsets[r+1]).

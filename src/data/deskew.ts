@@ -15,22 +15,11 @@
  * Works in place on rows of bytes (0..255), square images only; training, prediction and serve all pass their
  * pixels through deskewRows, so the network always sees images prepared the same way.
  */
-import type { Dataset } from './dataset.js';
-
-/** Side of a square image of `features` pixels, or null when it is not square. */
-export function squareSide(features: number): number | null {
-  const side = Math.round(Math.sqrt(features));
-  return side * side === features && side > 0 ? side : null;
-}
-
-/** Bytes of scratch deskewImage needs for images of side `side`. */
-export function deskewScratchBytes(side: number): number {
-  return side * side;
-}
+import { imageSide, type Dataset } from './dataset.js';
 
 /**
  * Deskews the square image of side `side` at pixels[offset .. offset + side*side) in place; `scratch` holds at
- * least deskewScratchBytes(side) bytes. An image without ink is left as it is.
+ * least side * side bytes. An image without ink is left as it is.
  */
 export function deskewImage(pixels: Uint8Array, offset: number, side: number, scratch: Uint8Array): void {
   const n = side * side;
@@ -82,9 +71,9 @@ export function deskewImage(pixels: Uint8Array, offset: number, side: number, sc
 
 /** Deskews `count` square images of `features` pixels each, stored one after another from pixels[0], in place. */
 export function deskewRows(pixels: Uint8Array, count: number, features: number): void {
-  const side = squareSide(features);
+  const side = imageSide(features);
   if (side === null) throw new RangeError(`deskewing needs square images; ${features} pixels is not a square`);
-  const scratch = new Uint8Array(deskewScratchBytes(side));
+  const scratch = new Uint8Array(features);
   for (let r = 0; r < count; r++) deskewImage(pixels, r * features, side, scratch);
 }
 

@@ -5,10 +5,10 @@
  * seed, then joined into one network (nn/committee.ts) and measured on the held-out rows as that one network.
  */
 import { resolve } from 'node:path';
-import { classCount, pixelScale, toSparseRows, type Dataset, type SparseRows } from '../data/dataset.js';
+import { classCount, imageSide, pixelScale, toSparseRows, type Dataset, type SparseRows } from '../data/dataset.js';
 import { heldOutCount, splitFromHeldOut, splitRows, type Split } from '../data/split.js';
 import { createAugmenter } from '../data/augment.js';
-import { squareSide, withDeskew } from '../data/deskew.js';
+import { withDeskew } from '../data/deskew.js';
 import { LocalEngine, type GradientEngine } from '../nn/engine.js';
 import type { SharedInputs } from '../nn/threads.js';
 import { createParameters, initialise, type NetworkShape, type Parameters } from '../nn/network.js';
@@ -86,7 +86,7 @@ export async function fitModel(given: Dataset, config: TrainConfig, options: Fit
   const labels = given.labels;
   if (!labels) throw inputError(`${given.source.path}: the file has no labels to train on`);
   const shape: NetworkShape = { inputSize: given.features, hiddenSize: config.hiddenSize, classCount };
-  if ((config.augment || config.deskew) && squareSide(given.features) === null) {
+  if ((config.augment || config.deskew) && imageSide(given.features) === null) {
     throw inputError(
       `${given.source.path}: ${given.features} pixels a row is not a square image, so it cannot be deskewed, shifted or rotated`,
       ['Train with --no-augment --no-deskew, or on square images (784 pixels for 28 x 28).'],

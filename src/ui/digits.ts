@@ -11,12 +11,6 @@ import { padVisible, visibleLength } from './format.js';
 /** Pixels at or above this are ink in the black-and-white drawing (MNIST strokes are anti-aliased). */
 export const inkThreshold = 96;
 
-/** The side of a square image of `features` pixels, or null if it is not square. */
-export function imageSide(features: number): number | null {
-  const side = Math.round(Math.sqrt(features));
-  return side * side === features ? side : null;
-}
-
 /**
  * Draws a side x side image (pixels 0..255, row-major) as ceil(side / 2) lines of `side` columns.
  * `pixels` may be a view into a larger buffer: `offset` is where the image starts.

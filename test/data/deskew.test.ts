@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readDigitCsv } from '../../src/data/csv.js';
-import { deskewImage, deskewRows, deskewScratchBytes, squareSide, withDeskew } from '../../src/data/deskew.js';
+import { imageSide } from '../../src/data/dataset.js';
+import { deskewImage, deskewRows, withDeskew } from '../../src/data/deskew.js';
 import { readSampleRows, sampleDataset, sampleTrainPath } from '../helpers/sample-rows.js';
 
 const side = 28;
@@ -58,7 +59,7 @@ function slantedStroke(top: number, bottom: number, x0: number, lean: number): U
 describe('deskewImage', () => {
   it('equals the plain reference exactly on 300 real sample rows', () => {
     const sample = readSampleRows(sampleTrainPath, 300);
-    const scratch = new Uint8Array(deskewScratchBytes(side));
+    const scratch = new Uint8Array(P);
     for (let r = 0; r < sample.rows; r++) {
       const image = sample.pixels.slice(r * P, (r + 1) * P);
       const expected = referenceDeskew(image);
@@ -78,7 +79,7 @@ describe('deskewImage', () => {
   it('stands a slanted stroke upright and moves its ink to the centre', () => {
     const image = slantedStroke(3, 24, 6, 0.5);
     expect(moments(image).skew).toBeCloseTo(0.5, 1);
-    deskewImage(image, 0, side, new Uint8Array(deskewScratchBytes(side)));
+    deskewImage(image, 0, side, new Uint8Array(P));
     const after = moments(image);
     expect(Math.abs(after.skew)).toBeLessThan(0.05); // from 0.5; whole-pixel moves leave a little
     // Centred to the nearest whole pixel.
@@ -89,17 +90,17 @@ describe('deskewImage', () => {
   it('leaves an upright stroke centred on the image as it is, and an empty image untouched', () => {
     const upright = slantedStroke(4, 24, 14, 0);
     const copy = upright.slice();
-    deskewImage(upright, 0, side, new Uint8Array(deskewScratchBytes(side)));
+    deskewImage(upright, 0, side, new Uint8Array(P));
     expect(upright).toEqual(copy);
     const empty = new Uint8Array(P);
-    deskewImage(empty, 0, side, new Uint8Array(deskewScratchBytes(side)));
+    deskewImage(empty, 0, side, new Uint8Array(P));
     expect(empty).toEqual(new Uint8Array(P));
   });
 
   it('works on one image inside a larger buffer without touching its neighbours', () => {
     const sample = readSampleRows(sampleTrainPath, 3);
     const buffer = sample.pixels.slice();
-    deskewImage(buffer, P, side, new Uint8Array(deskewScratchBytes(side)));
+    deskewImage(buffer, P, side, new Uint8Array(P));
     expect(buffer.subarray(0, P)).toEqual(sample.pixels.subarray(0, P));
     expect(buffer.subarray(P, 2 * P)).toEqual(referenceDeskew(sample.pixels.slice(P, 2 * P)));
     expect(buffer.subarray(2 * P)).toEqual(sample.pixels.subarray(2 * P));
@@ -108,8 +109,8 @@ describe('deskewImage', () => {
 
 describe('deskewRows, squareSide and withDeskew', () => {
   it('refuses images that are not square', () => {
-    expect(squareSide(784)).toBe(28);
-    expect(squareSide(700)).toBeNull();
+    expect(imageSide(784)).toBe(28);
+    expect(imageSide(700)).toBeNull();
     expect(() => deskewRows(new Uint8Array(700), 1, 700)).toThrow('deskewing needs square images; 700 pixels is not a square');
   });
 

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { above, beside, drawDigit, halfBlock, imageSide, inkThreshold, layoutTiles, tile, tilesPerRow } from '../../src/ui/digits.js';
+import { imageSide } from '../../src/data/dataset.js';
+import { above, beside, drawDigit, halfBlock, inkThreshold, layoutTiles, tile, tilesPerRow } from '../../src/ui/digits.js';
 import { stripAnsi } from '../../src/ui/format.js';
 
 const plain = new Chalk({ level: 0 });
