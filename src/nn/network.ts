@@ -99,6 +99,9 @@ export class Workspace {
   readonly labels: Uint8Array;
   readonly dlogits: Float64Array;
   readonly dhidden: Float64Array;
+  /** sparseBackward's scratch: one row's active hidden units and their gradients. */
+  readonly activeUnits: Int32Array;
+  readonly activeGrads: Float64Array;
 
   constructor(shape: NetworkShape, maxRows: number) {
     this.maxRows = maxRows;
@@ -109,6 +112,8 @@ export class Workspace {
     this.labels = new Uint8Array(maxRows);
     this.dlogits = new Float64Array(maxRows * shape.classCount);
     this.dhidden = new Float64Array(maxRows * shape.hiddenSize);
+    this.activeUnits = new Int32Array(shape.hiddenSize);
+    this.activeGrads = new Float64Array(shape.hiddenSize);
   }
 }
 
@@ -158,7 +163,7 @@ export function accumulateGradient(
     ws.dhidden, grads.w2, grads.b2, ws.dlogits, ws.probs,
     ws.hidden, ws.labels, params.w2, params.b2, lossScale, R, H, K,
   );
-  sparseBackward(grads.w1, grads.b1, ws.dhidden, input, rowIds, inputScale, R, H);
+  sparseBackward(grads.w1, grads.b1, ws.dhidden, input, rowIds, inputScale, R, H, ws.activeUnits, ws.activeGrads);
   return result;
 }
 

@@ -7,12 +7,14 @@
  * ms per pass. Sparse kernels get the project's compressed rows of bytes and row ids in the order training uses
  * (ascending for the full-batch 784-10, shuffled for mini-batch shapes; --order to force one); dense kernels
  * get the same rows already gathered and scaled into a Float64Array (R x 784), that copy not timed. Before timing, each pair is checked to give the same numbers, so a
- * fast but wrong kernel shows up here too.
+ * fast but wrong kernel shows up here too. --active sets the fraction of non-zero output gradients: 1 (the
+ * default) makes sparseBackward update every column; after a trained ReLU layer about a third are non-zero
+ * (--active 0.33), and for 32 units or more sparseBackward then updates only those.
  *
  * Not here: the second layer, softmax, optimiser steps (whole-network figures are run.mjs's job); threads.
  *
  * Usage: npm run build && node test/bench/kernels.bench.mjs [--file train.csv[.gz]] [--rows 41000]
- *        [--hidden 10,128] [--min-ms 1000] [--order training|sequential|shuffled] [--json]
+ *        [--hidden 10,128] [--min-ms 1000] [--order training|sequential|shuffled] [--active 1] [--json]
  * Without --file it uses the bundled sample (4,000 real rows), repeated up to --rows.
  */
 import { existsSync } from 'node:fs';
@@ -30,6 +32,7 @@ const { values: options } = parseArgs({
     chunk: { type: 'string', default: '1024' },
     'min-ms': { type: 'string', default: '1000' },
     order: { type: 'string', default: 'training' },
+    active: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -114,6 +117,11 @@ for (const O of hiddenSizes) {
   const w = filled(I * O, 1);
   const b = filled(O, 2);
   const dout = filled(chunk * O, 3);
+  // Inactive units, spread evenly (golden-ratio steps) so every row has about the same number.
+  const active = Number(options.active);
+  for (let k = 0; k < dout.length; k++) if (((k * 0.6180339887) % 1) >= active) dout[k] = 0;
+  const activeUnits = new Int32Array(O);
+  const activeGrads = new Float64Array(O);
   const out = new Float64Array(chunk * O);
   const dw = new Float64Array(I * O);
   const db = new Float64Array(O);
@@ -124,7 +132,7 @@ for (const O of hiddenSizes) {
   const passes = {
     sparseForward: chunks((at, n) => sparseForward(out, sparse, rowIds.subarray(at, at + n), scale, w, b, n, O)),
     denseForward: chunks((at, n) => denseForward(out, dense.subarray(at * I, (at + n) * I), w, b, n, I, O)),
-    sparseBackward: chunks((at, n) => sparseBackward(dw, db, dout, sparse, rowIds.subarray(at, at + n), scale, n, O)),
+    sparseBackward: chunks((at, n) => sparseBackward(dw, db, dout, sparse, rowIds.subarray(at, at + n), scale, n, O, activeUnits, activeGrads)),
     denseBackward: chunks((at, n) => denseBackward(null, dw, db, dout, dense.subarray(at * I, (at + n) * I), w, n, I, O)),
   };
 

@@ -153,7 +153,7 @@ describe('sparseForward / sparseBackward', () => {
 
     const dw = new Float64Array(I * O);
     const db = new Float64Array(O);
-    sparseBackward(dw, db, G, input, rowIds, 1 / 255, R, O);
+    sparseBackward(dw, db, G, input, rowIds, 1 / 255, R, O, new Int32Array(O), new Float64Array(O));
 
     expect(maxRelativeError(dw, numericalGradient(loss, w, h))).toBeLessThan(gradientTolerance);
     expect(maxRelativeError(db, numericalGradient(loss, b, h))).toBeLessThan(gradientTolerance);
@@ -166,13 +166,16 @@ describe('sparseForward / sparseBackward', () => {
     rowIds: Uint32Array,
     O: number,
     random: Random,
+    activeFraction = 1,
   ): { out: number; dw: number; db: number } {
     const I = input.features;
     const R = rowIds.length;
     const x = denseCopy(pixels, I, rowIds);
     const w = fillUniform(new Float64Array(I * O), () => random.next());
     const b = fillUniform(new Float64Array(O), () => random.next());
+    // Gradients as after a ReLU: each unit of each row inactive (exactly zero) with probability 1 - activeFraction.
     const dout = fillUniform(new Float64Array(R * O), () => random.next());
+    for (let k = 0; k < dout.length; k++) if (random.next() >= activeFraction) dout[k] = 0;
 
     const sparseOut = new Float64Array(R * O);
     const denseOut = new Float64Array(R * O);
@@ -186,7 +189,7 @@ describe('sparseForward / sparseBackward', () => {
     const sparseDb = dbStart.slice();
     const denseDw = dwStart.slice();
     const denseDb = dbStart.slice();
-    sparseBackward(sparseDw, sparseDb, dout, input, rowIds, 1 / 255, R, O);
+    sparseBackward(sparseDw, sparseDb, dout, input, rowIds, 1 / 255, R, O, new Int32Array(O), new Float64Array(O));
     denseBackward(null, denseDw, denseDb, dout, x, w, R, I, O);
 
     return {
@@ -206,6 +209,52 @@ describe('sparseForward / sparseBackward', () => {
     expect(differences.out).toBeLessThan(sameResultTolerance);
     expect(differences.dw).toBeLessThan(sameResultTolerance);
     expect(differences.db).toBeLessThan(sameResultTolerance);
+  });
+
+  // Wide layers (32 units or more) take the gathered path for rows with at most 75% of their units active.
+  it.each([
+    [10, 0.3],
+    [32, 0.3],
+    [40, 1],
+    [40, 0.7],
+    [64, 0.3],
+    [101, 0.05],
+    [256, 0],
+  ])('equal the dense kernels when most output gradients are zero, as after a ReLU (O=%i, active %f)', (O, active) => {
+    const random = new Random(2500 + O);
+    const sample = readSampleRows(sampleTrainPath, 12);
+    const input = toSparseRows(sample.pixels, sample.rows, sample.features);
+    const rowIds = Uint32Array.from([11, 0, 5, 5, 2, 9, 7]);
+    const differences = compareWithDense(sample.pixels, input, rowIds, O, random, active);
+    expect(differences.out).toBeLessThan(sameResultTolerance);
+    expect(differences.dw).toBeLessThan(sameResultTolerance);
+    expect(differences.db).toBeLessThan(sameResultTolerance);
+  });
+
+  it('gives dw and db equal to finite differences when a wide layer has inactive units', () => {
+    const [R, I, O] = [3, 9, 48];
+    const random = new Random(2600);
+    const pixels = pixelRows(R, I, random, []);
+    const input = toSparseRows(pixels, R, I);
+    const rowIds = Uint32Array.from([2, 0, 1]);
+    const w = fillUniform(new Float64Array(I * O), () => random.next());
+    const b = fillUniform(new Float64Array(O), () => random.next());
+    // Row 0 has 10 active units, row 1 has 40 (more than the gathered path takes), row 2 none.
+    const G = new Float64Array(R * O);
+    for (let o = 0; o < O; o++) {
+      if (o % 5 === 0) G[o] = random.next();
+      if (o % 6 !== 0) G[O + o] = random.next();
+    }
+    const out = new Float64Array(R * O);
+    const loss = (): number => {
+      sparseForward(out, input, rowIds, 1 / 255, w, b, R, O);
+      return dot(out, G);
+    };
+    const dw = new Float64Array(I * O);
+    const db = new Float64Array(O);
+    sparseBackward(dw, db, G, input, rowIds, 1 / 255, R, O, new Int32Array(O), new Float64Array(O));
+    expect(maxRelativeError(dw, numericalGradient(loss, w, h))).toBeLessThan(gradientTolerance);
+    expect(maxRelativeError(db, numericalGradient(loss, b, h))).toBeLessThan(gradientTolerance);
   });
 
   it('equal the dense kernels on real sample rows plus an empty image', () => {
@@ -236,7 +285,7 @@ describe('sparseForward / sparseBackward', () => {
     const dout = fillUniform(new Float64Array(O), () => random.next());
     const dw = new Float64Array(I * O);
     const db = new Float64Array(O);
-    sparseBackward(dw, db, dout, input, rowIds, 1 / 255, 1, O);
+    sparseBackward(dw, db, dout, input, rowIds, 1 / 255, 1, O, new Int32Array(O), new Float64Array(O));
     expect(Array.from(dw)).toEqual(new Array(I * O).fill(0));
     expect(Array.from(db)).toEqual(Array.from(dout));
   });
