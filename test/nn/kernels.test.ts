@@ -142,22 +142,33 @@ describe('sparseForward / sparseBackward', () => {
     const input = toSparseRows(pixels, stored, I);
     // Rows out of order, one repeated, the empty row included.
     const rowIds = Uint32Array.from({ length: R }, (_, r) => (r * 3 + 1) % stored);
+    const G = fillUniform(new Float64Array(R * O), () => random.next());
+    expectFiniteDifferenceGradients(input, rowIds, G, O, random);
+  });
+
+  /** sparseBackward's dw and db for the loss sum(sparseForward(...) * G) against central finite differences. */
+  function expectFiniteDifferenceGradients(
+    input: SparseRows,
+    rowIds: Uint32Array,
+    G: Float64Array,
+    O: number,
+    random: Random,
+  ): void {
+    const I = input.features;
+    const R = rowIds.length;
     const w = fillUniform(new Float64Array(I * O), () => random.next());
     const b = fillUniform(new Float64Array(O), () => random.next());
-    const G = fillUniform(new Float64Array(R * O), () => random.next());
     const out = new Float64Array(R * O);
     const loss = (): number => {
       sparseForward(out, input, rowIds, 1 / 255, w, b, R, O);
       return dot(out, G);
     };
-
     const dw = new Float64Array(I * O);
     const db = new Float64Array(O);
     sparseBackward(dw, db, G, input, rowIds, 1 / 255, R, O, new Int32Array(O), new Float64Array(O));
-
     expect(maxRelativeError(dw, numericalGradient(loss, w, h))).toBeLessThan(gradientTolerance);
     expect(maxRelativeError(db, numericalGradient(loss, b, h))).toBeLessThan(gradientTolerance);
-  });
+  }
 
   /** Runs both kernels on the same rows and returns the largest relative difference of each output. */
   function compareWithDense(
@@ -237,24 +248,13 @@ describe('sparseForward / sparseBackward', () => {
     const pixels = pixelRows(R, I, random, []);
     const input = toSparseRows(pixels, R, I);
     const rowIds = Uint32Array.from([2, 0, 1]);
-    const w = fillUniform(new Float64Array(I * O), () => random.next());
-    const b = fillUniform(new Float64Array(O), () => random.next());
-    // Row 0 has 10 active units, row 1 has 40 (more than the gathered path takes), row 2 none.
+    // Batch row 0 has 10 active units, row 1 has 40 (more than the gathered path takes), row 2 none.
     const G = new Float64Array(R * O);
     for (let o = 0; o < O; o++) {
       if (o % 5 === 0) G[o] = random.next();
       if (o % 6 !== 0) G[O + o] = random.next();
     }
-    const out = new Float64Array(R * O);
-    const loss = (): number => {
-      sparseForward(out, input, rowIds, 1 / 255, w, b, R, O);
-      return dot(out, G);
-    };
-    const dw = new Float64Array(I * O);
-    const db = new Float64Array(O);
-    sparseBackward(dw, db, G, input, rowIds, 1 / 255, R, O, new Int32Array(O), new Float64Array(O));
-    expect(maxRelativeError(dw, numericalGradient(loss, w, h))).toBeLessThan(gradientTolerance);
-    expect(maxRelativeError(db, numericalGradient(loss, b, h))).toBeLessThan(gradientTolerance);
+    expectFiniteDifferenceGradients(input, rowIds, G, O, random);
   });
 
   it('equal the dense kernels on real sample rows plus an empty image', () => {
