@@ -33,6 +33,18 @@ export const classCount = 10;
 /** The value pixels are divided by: 0..255 becomes 0..1. */
 export const pixelScale = 255;
 
+/** Rows rowIds of `dataset`, in that order, as a dataset of their own (a copy of their pixels and labels). */
+export function selectRows(dataset: Dataset, rowIds: Uint32Array): Dataset {
+  const F = dataset.features;
+  const pixels = new Uint8Array(rowIds.length * F);
+  for (let k = 0; k < rowIds.length; k++) {
+    const row = rowIds[k]!;
+    pixels.set(dataset.pixels.subarray(row * F, (row + 1) * F), k * F);
+  }
+  const labels = dataset.labels ? Uint8Array.from(rowIds, (row) => dataset.labels![row]!) : null;
+  return { ...dataset, rows: rowIds.length, pixels, labels };
+}
+
 /** The side of a square image of `features` pixels, or null if it is not square. */
 export function imageSide(features: number): number | null {
   const side = Math.round(Math.sqrt(features));

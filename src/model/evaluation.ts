@@ -54,7 +54,7 @@ export function evaluate(model: Model, dataset: Dataset, modelPath: string, rowI
   if (!dataset.labels) throw inputError(`${dataset.source.path}: has no label column to score against`);
   checkCompatible(model, dataset, modelPath);
   const ids = rowIds ?? Uint32Array.from({ length: dataset.rows }, (_, r) => r);
-  const predictions = predictRows(model, dataset, ids);
+  const predictions = predictRows(model, dataset, rowIds);
   const labels = new Uint8Array(ids.length);
   for (let k = 0; k < ids.length; k++) labels[k] = dataset.labels[ids[k]!]!;
   return {

@@ -1,5 +1,5 @@
 /** Predictions from a loaded model on a dataset: the one path used by predict, eval (and serve). */
-import { pixelScale, toSparseRows, type Dataset } from '../data/dataset.js';
+import { pixelScale, selectRows, toSparseRows, type Dataset } from '../data/dataset.js';
 import { withDeskew } from '../data/deskew.js';
 import { predictedClasses } from '../nn/network.js';
 import { inputError } from '../errors.js';
@@ -27,10 +27,12 @@ export function checkCompatible(model: Model, dataset: Dataset, modelPath: strin
 /**
  * Predicts rows rowIds (default: all rows) of the dataset. Images are deskewed first if the model was trained on
  * deskewed images and the dataset is not already (show keeps the raw images to draw them; this takes a copy).
+ * Only the rows asked for are copied, deskewed and made sparse: show predicts a handful of a file's rows, eval
+ * the tenth of train.csv that was held out.
  */
 export function predictRows(model: Model, given: Dataset, rowIds?: Uint32Array): Predictions {
-  const dataset = withDeskew(given, model.deskew);
-  const ids = rowIds ?? Uint32Array.from({ length: dataset.rows }, (_, r) => r);
+  const dataset = withDeskew(rowIds ? selectRows(given, rowIds) : given, model.deskew);
+  const ids = Uint32Array.from({ length: dataset.rows }, (_, r) => r);
   const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features);
   const K = model.params.shape.classCount;
   const probs = new Float64Array(ids.length * K);
