@@ -12,10 +12,11 @@
  * pixels, which the sparse kernels' time and memory follow. (Bilinear interpolation smears the ink over about a
  * third more pixels, costing as much more time and memory, for the same held-out accuracy: 98.38/98.55/98.67%.)
  *
- * Works in place on rows of bytes (0..255), square images only; training, prediction and serve all pass their
- * pixels through deskewRows, so the network always sees images prepared the same way.
+ * Two forms, held to give exactly the same images by a test: deskewRows works in place on rows of bytes (0..255),
+ * for training, which keeps whole images for augmentation; deskewSparseRows works on sparse rows, for prediction,
+ * which only ever needs the sparse form. Square images only.
  */
-import { imageSide, type Dataset } from './dataset.js';
+import { imageSide, type Dataset, type SparseRows } from './dataset.js';
 
 /**
  * Deskews the square image of side `side` at pixels[offset .. offset + side*side) in place; `scratch` holds at
@@ -75,6 +76,81 @@ export function deskewRows(pixels: Uint8Array, count: number, features: number):
   if (side === null) throw new RangeError(`deskewing needs square images; ${features} pixels is not a square`);
   const scratch = new Uint8Array(features);
   for (let r = 0; r < count; r++) deskewImage(pixels, r * features, side, scratch);
+}
+
+/**
+ * Deskews sparse rows (dataset.ts's toSparseRows) as deskewRows deskews bytes, and returns them; the same images
+ * (a test holds the two to exact equality), from about 150 non-zero pixels a Kaggle image instead of all 784:
+ * on test.csv, toSparseRows then this take 100 ms where deskewRows then toSparseRows took 215.
+ *
+ * Works in place: `input`'s arrays are rewritten, and only the returned view is valid afterwards. Each pixel
+ * moves to at most one place and a row's pixels keep their order (a row is shifted, not reordered), so the
+ * output is written behind the reading position. The moments add the same non-zero terms in the same order as
+ * deskewImage (its zero pixels add exact zeros), so alpha and the shifts are bit for bit the same.
+ */
+export function deskewSparseRows(input: SparseRows): SparseRows {
+  const { rows, features, offsets, indices, values } = input;
+  const side = imageSide(features);
+  if (side === null) throw new RangeError(`deskewing needs square images; ${features} pixels is not a square`);
+  const rowOf = new Uint16Array(features);
+  const columnOf = new Uint16Array(features);
+  for (let i = 0; i < features; i++) {
+    rowOf[i] = Math.floor(i / side);
+    columnOf[i] = i % side;
+  }
+  const c = side / 2;
+  let at = 0;
+  let start = offsets[0]!;
+  for (let r = 0; r < rows; r++) {
+    const end = offsets[r + 1]!;
+    offsets[r] = at;
+    let mass = 0;
+    let sumX = 0;
+    let sumY = 0;
+    for (let p = start; p < end; p++) {
+      const v = values[p]!;
+      const i = indices[p]!;
+      mass += v;
+      sumX += columnOf[i]! * v;
+      sumY += rowOf[i]! * v;
+    }
+    if (mass === 0) {
+      start = end;
+      continue;
+    }
+    const cx = sumX / mass;
+    const cy = sumY / mass;
+    let xy = 0;
+    let yy = 0;
+    for (let p = start; p < end; p++) {
+      const v = values[p]!;
+      const i = indices[p]!;
+      const dy = rowOf[i]! - cy;
+      xy += (columnOf[i]! - cx) * dy * v;
+      yy += dy * dy * v;
+    }
+    const alpha = yy > 0 ? xy / yy : 0;
+    const down = Math.round(cy - c);
+    let shiftRow = -1;
+    let shift = 0;
+    for (let p = start; p < end; p++) {
+      const i = indices[p]!;
+      const y = rowOf[i]! - down;
+      if (y < 0 || y >= side) continue;
+      if (y !== shiftRow) {
+        shiftRow = y;
+        shift = Math.round(alpha * (y - c) + cx - c);
+      }
+      const x = columnOf[i]! - shift;
+      if (x < 0 || x >= side) continue;
+      indices[at] = y * side + x;
+      values[at] = values[p]!;
+      at++;
+    }
+    start = end;
+  }
+  offsets[rows] = at;
+  return { rows, features, offsets, indices: indices.subarray(0, at), values: values.subarray(0, at) };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Predictions from a loaded model on a dataset: the one path used by predict, eval (and serve). */
 import { pixelScale, selectRows, toSparseRows, type Dataset } from '../data/dataset.js';
-import { withDeskew } from '../data/deskew.js';
+import { deskewSparseRows } from '../data/deskew.js';
 import { predictedClasses } from '../nn/network.js';
 import { inputError } from '../errors.js';
 import type { Model } from './file.js';
@@ -26,14 +26,18 @@ export function checkCompatible(model: Model, dataset: Dataset, modelPath: strin
 
 /**
  * Predicts rows rowIds (default: all rows) of the dataset. Images are deskewed first if the model was trained on
- * deskewed images and the dataset is not already (show keeps the raw images to draw them; this takes a copy).
- * Only the rows asked for are copied, deskewed and made sparse: show predicts a handful of a file's rows, eval
- * the tenth of train.csv that was held out.
+ * deskewed images and the dataset is not already; the dataset's own bytes are never changed (show keeps the raw
+ * images to draw them). Only the rows asked for are made sparse and deskewed: show predicts a handful of a file's
+ * rows, eval the tenth of train.csv that was held out.
  */
 export function predictRows(model: Model, given: Dataset, rowIds?: Uint32Array): Predictions {
-  const dataset = withDeskew(rowIds ? selectRows(given, rowIds) : given, model.deskew);
+  if (given.deskewed === true && !model.deskew) {
+    throw new RangeError('predictRows: the dataset was deskewed when it was read, but the model reads raw images');
+  }
+  const dataset = rowIds ? selectRows(given, rowIds) : given;
   const ids = Uint32Array.from({ length: dataset.rows }, (_, r) => r);
-  const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features);
+  const sparse = toSparseRows(dataset.pixels, dataset.rows, dataset.features);
+  const input = model.deskew && given.deskewed !== true ? deskewSparseRows(sparse) : sparse;
   const K = model.params.shape.classCount;
   const probs = new Float64Array(ids.length * K);
   const { inputSize: I, hiddenSize: H } = model.params.shape;

@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { toSparseRows, type Dataset } from '../data/dataset.js';
-import { deskewRows } from '../data/deskew.js';
+import { deskewSparseRows } from '../data/deskew.js';
 import { createParameters, predictedClasses, type NetworkShape, type Parameters } from '../nn/network.js';
 import { compiledWorkerUrl, sharedBuffer } from '../nn/threads.js';
 import type { Predictions } from './inference.js';
@@ -66,13 +66,12 @@ export interface SharedModel {
 }
 
 /**
- * Predicts a claimed batch, on whichever thread claimed it: deskews its bytes in place if the model asks (no
- * other thread reads them any more), makes sparse rows of them and writes the batch's probabilities.
+ * Predicts a claimed batch, on whichever thread claimed it: makes sparse rows of its bytes, deskews those if the
+ * model asks, and writes the batch's probabilities.
  */
 export function predictBatch(model: SharedModel, batch: Batch, ids: Uint32Array): void {
-  const features = model.params.shape.inputSize;
-  if (model.deskew) deskewRows(batch.pixels, batch.rows, features);
-  const input = toSparseRows(batch.pixels, batch.rows, features);
+  const sparse = toSparseRows(batch.pixels, batch.rows, model.params.shape.inputSize);
+  const input = model.deskew ? deskewSparseRows(sparse) : sparse;
   predictWithPacked(model.params, model.packed, input, ids.subarray(0, batch.rows), model.scale, batch.probs);
 }
 
@@ -174,9 +173,7 @@ export class PredictThreads {
     // Rows not given to addRows (all of them with one thread).
     const covered = this.batches.reduce((rows, batch) => rows + batch.rows, 0);
     if (covered < R) {
-      // A copy when it is to be deskewed: the dataset's own bytes stay as they were read.
-      const bytes = dataset.pixels.subarray(covered * dataset.features, R * dataset.features);
-      const pixels = model.deskew ? bytes.slice() : bytes;
+      const pixels = dataset.pixels.subarray(covered * dataset.features, R * dataset.features);
       const rest: Batch = { first: covered, rows: R - covered, pixels, probs: probs.subarray(covered * K) };
       predictBatch(model, rest, firstRows(rest.rows));
     }

@@ -4,7 +4,7 @@
  * trained on deskewed images. Buffers are made once per model, not per request.
  */
 import { toSparseRows } from '../data/dataset.js';
-import { deskewRows } from '../data/deskew.js';
+import { deskewSparseRows } from '../data/deskew.js';
 import type { Model } from '../model/file.js';
 import { argmaxRow } from '../nn/kernels.js';
 import { predictProbabilities, Workspace } from '../nn/network.js';
@@ -42,12 +42,8 @@ export class Classifier implements PixelClassifier {
     if (pixels.length !== this.inputSize) {
       throw new RangeError(`expected ${this.inputSize} pixels, got ${pixels.length}`);
     }
-    let image = pixels;
-    if (this.model.deskew) {
-      image = pixels.slice();
-      deskewRows(image, 1, this.inputSize);
-    }
-    const input = toSparseRows(image, 1, this.inputSize);
+    const sparse = toSparseRows(pixels, 1, this.inputSize);
+    const input = this.model.deskew ? deskewSparseRows(sparse) : sparse;
     predictProbabilities(this.model.params, this.workspace, input, this.firstRow, this.probs);
     const K = this.probs.length;
     return {
