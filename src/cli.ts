@@ -152,6 +152,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--json', 'one JSON object on stdout', false)
     .option('--mistakes <n>', 'worst mistakes to draw, 0 for none (default: as many as fit across the terminal)', nonNegativeInt)
+    .option('--threads <n>', 'threads for predicting a whole file (default: cores available)', positiveInt)
     .option('--quiet', 'only errors', false)
     .addOption(progressOption())
     .addOption(maxErrorsOption())

@@ -1,9 +1,11 @@
 /** `digits eval [file]`: score a model on a labelled file, or on the held-out rows it recorded. */
-import { loadModel } from '../model/file.js';
-import { checkSameTrainingFile, evaluate, heldOutTarget } from '../model/evaluation.js';
+import { availableParallelism } from 'node:os';
+import { loadModel, type Model } from '../model/file.js';
+import { PredictThreads } from '../model/predictThreads.js';
+import { checkSameTrainingFile, evaluate, heldOutTarget, type Evaluation } from '../model/evaluation.js';
 import type { ProgressMode } from '../ui/reporter.js';
 import { confusedPairs, formatEvalReport, mistakesForWidth, rankMistakes } from '../ui/report.js';
-import { imageSide } from '../data/dataset.js';
+import { imageSide, pixelScale, type Dataset } from '../data/dataset.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { displayPath } from './paths.js';
@@ -17,6 +19,7 @@ export interface EvalOptions {
   maxErrors: number;
   /** Worst mistakes to draw; undefined: as many as fit in one row of the terminal. */
   mistakes?: number;
+  threads?: number;
 }
 
 /** A word as a POSIX shell reads it: as it is when it is plain, else in single quotes. */
@@ -28,22 +31,49 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
   const reporter = commandReporter(options, context);
   const model = loadModel(options.model);
   const target = file === undefined ? heldOutTarget(model, options.model) : { path: file, rowIds: undefined };
-  // Read as it is: the report draws the worst mistakes as they are in the file; prediction deskews a copy.
-  const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors);
-  if (file === undefined) checkSameTrainingFile(model, dataset);
-  const evaluation = evaluate(model, dataset, options.model, target.rowIds);
+  // A whole file is predicted as it is read, on every thread, as predict does; the held-out tenth of a training
+  // file is predicted after the reading, on this thread (its rows are known only once the file is).
+  const threads = target.rowIds === undefined ? new PredictThreads(options.threads ?? availableParallelism()) : null;
+  try {
+    threads?.start(model.params, 1 / pixelScale, model.deskew);
+    const predictEarly = threads
+      ? (pixels: Uint8Array, first: number, rows: number, features: number): void => threads.addRows(pixels, first, rows, features)
+      : undefined;
+    // Read as it is: the report draws the worst mistakes as they are in the file; prediction deskews a copy.
+    const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors, predictEarly);
+    if (file === undefined) checkSameTrainingFile(model, dataset);
+    const evaluation = threads
+      ? await evaluate(model, dataset, options.model, undefined, () => threads.finish(dataset))
+      : await evaluate(model, dataset, options.model, target.rowIds);
+    report(model, evaluation, dataset, file, target.path, options, context);
+    return 0;
+  } finally {
+    await threads?.close();
+  }
+}
+
+/** The evaluation on stdout (--json) or for people on stderr. */
+function report(
+  model: Model,
+  evaluation: Evaluation,
+  dataset: Dataset,
+  file: string | undefined,
+  path: string,
+  options: EvalOptions,
+  context: CommandContext,
+): void {
   const { scores } = evaluation;
   const K = model.params.shape.classCount;
   const mistakes = rankMistakes(evaluation.predictions.probs, evaluation.predictions.predicted, evaluation.labels, evaluation.rowIds, K);
   const what =
     file === undefined
-      ? `the ${count(scores.rows)} held-out rows of ${displayPath(target.path, context.cwd)}`
-      : displayPath(target.path, context.cwd);
+      ? `the ${count(scores.rows)} held-out rows of ${displayPath(path, context.cwd)}`
+      : displayPath(path, context.cwd);
   if (options.json) {
     context.stdout.write(
       JSON.stringify({
         model: options.model,
-        data: target.path,
+        data: path,
         heldOut: file === undefined,
         rows: scores.rows,
         correct: scores.correct,
@@ -64,14 +94,13 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
     const drawn = side === null ? 0 : (options.mistakes ?? mistakesForWidth(width, side));
     const shown = mistakes.slice(0, drawn);
     const showCommand =
-      target.path === '-' || shown.length === 0
+      path === '-' || shown.length === 0
         ? undefined
-        : `digits show ${shellWord(displayPath(target.path, context.cwd))} --rows ${shown.map((m) => m.row).join(',')} --model ${shellWord(options.model)}`;
+        : `digits show ${shellWord(displayPath(path, context.cwd))} --rows ${shown.map((m) => m.row).join(',')} --model ${shellWord(options.model)}`;
     const lines = formatEvalReport(scores, what, context.chalk, {
       width,
       pictures: { pixels: dataset.pixels, features: dataset.features, mistakes: shown, ...(showCommand ? { showCommand } : {}) },
     });
     context.stderr.write(lines.join('\n') + '\n');
   }
-  return 0;
 }

@@ -50,13 +50,25 @@ export function checkSameTrainingFile(model: Model, dataset: Dataset): void {
   }
 }
 
-export function evaluate(model: Model, dataset: Dataset, modelPath: string, rowIds?: Uint32Array): Evaluation {
-  if (!dataset.labels) throw inputError(`${dataset.source.path}: has no label column to score against`);
+/**
+ * Scores rows rowIds (default: all rows) of the dataset. `predict` gives the predictions of those rows, in that
+ * order, and is called only once the dataset is known to be scorable; by default it is predictRows, on this
+ * thread (eval of a whole file passes the prediction threads' results instead).
+ */
+export async function evaluate(
+  model: Model,
+  dataset: Dataset,
+  modelPath: string,
+  rowIds?: Uint32Array,
+  predict: () => Predictions | Promise<Predictions> = () => predictRows(model, dataset, rowIds),
+): Promise<Evaluation> {
+  const given = dataset.labels;
+  if (!given) throw inputError(`${dataset.source.path}: has no label column to score against`);
   checkCompatible(model, dataset, modelPath);
   const ids = rowIds ?? Uint32Array.from({ length: dataset.rows }, (_, r) => r);
-  const predictions = predictRows(model, dataset, rowIds);
+  const predictions = await predict();
   const labels = new Uint8Array(ids.length);
-  for (let k = 0; k < ids.length; k++) labels[k] = dataset.labels[ids[k]!]!;
+  for (let k = 0; k < ids.length; k++) labels[k] = given[ids[k]!]!;
   return {
     scores: score(predictions.predicted, labels, model.params.shape.classCount),
     predictions,
