@@ -376,6 +376,16 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   }
   stop.finished = true;
   process.exitCode = exitCode;
+  // process.exit drops what a pipe has not taken yet (a pipe holds 64 kB; eval --json on a large file writes
+  // more), so the output is let out first.
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
   // Worker threads or timers must not hold the process open once the command is done.
   setImmediate(() => process.exit(exitCode));
+}
+
+/** Resolves once everything written to `stream` so far has gone to the operating system (or cannot). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableLength === 0) return Promise.resolve();
+  // Writes complete in order: the callback of an empty write runs after all the writes before it.
+  return new Promise((done) => stream.write('', () => done()));
 }

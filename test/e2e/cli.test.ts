@@ -274,6 +274,24 @@ describe('digits eval', () => {
     }
   });
 
+  it.each(['1', '2'])(
+    'scores a whole labelled file (--threads %s), and all of its --json reaches a reader slower than digits',
+    async (threads) => {
+      // The reader takes nothing for 2 s, long after digits has scored 4,000 rows: the pipe's 64 kB fill and the
+      // rest waits in digits, which must not exit before it is out. (It did, cutting the JSON off at 64 kB.)
+      const script = '{ "$0" "$1" eval "$2" --json --threads "$3"; echo "digits exit $?" >&2; } | { sleep 2; cat; }';
+      const run = await collectOutput(
+        spawn('sh', ['-c', script, process.execPath, bin, sampleTrainPath, threads], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
+      expect(run.stderr, describeRun(run)).toBe('digits exit 0\n');
+      expect(run.stdout.length).toBeGreaterThan(65536);
+      const result = JSON.parse(run.stdout) as EvalJson & { mistakes: unknown[] };
+      expect(result.rows).toBe(4000);
+      expect(result.mistakes.length).toBe(4000 - result.correct);
+    },
+    30_000,
+  );
+
   it('refuses (exit 2) when the training file recorded in the model has changed', async () => {
     // Train on a plain copy of 500 sample rows, then change one pixel of the copy.
     const copy = join(work, 'train-copy.csv');
