@@ -8,6 +8,7 @@ import { confusedPairs, formatEvalReport, mistakesForWidth, rankMistakes } from 
 import { imageSide, pixelScale, type Dataset } from '../data/dataset.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
+import { writeToStdout } from './output.js';
 import { displayPath } from './paths.js';
 import { count, outputWidth } from '../ui/format.js';
 
@@ -39,13 +40,13 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
     const predictEarly = threads
       ? (pixels: Uint8Array, first: number, rows: number, features: number): void => threads.addRows(pixels, first, rows, features)
       : undefined;
-    // Read as it is: the report draws the worst mistakes as they are in the file; prediction deskews a copy.
+    // Read as it is: the report draws the worst mistakes as they are in the file; prediction deskews sparse rows.
     const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors, predictEarly);
     if (file === undefined) checkSameTrainingFile(model, dataset);
     const evaluation = threads
       ? await evaluate(model, dataset, options.model, undefined, () => threads.finish(dataset))
       : await evaluate(model, dataset, options.model, target.rowIds);
-    report(model, evaluation, dataset, file, target.path, options, context);
+    await report(model, evaluation, dataset, file, target.path, options, context);
     return 0;
   } finally {
     await threads?.close();
@@ -53,7 +54,7 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
 }
 
 /** The evaluation on stdout (--json) or for people on stderr. */
-function report(
+async function report(
   model: Model,
   evaluation: Evaluation,
   dataset: Dataset,
@@ -61,7 +62,7 @@ function report(
   path: string,
   options: EvalOptions,
   context: CommandContext,
-): void {
+): Promise<void> {
   const { scores } = evaluation;
   const K = model.params.shape.classCount;
   const mistakes = rankMistakes(evaluation.predictions.probs, evaluation.predictions.predicted, evaluation.labels, evaluation.rowIds, K);
@@ -70,7 +71,8 @@ function report(
       ? `the ${count(scores.rows)} held-out rows of ${displayPath(path, context.cwd)}`
       : displayPath(path, context.cwd);
   if (options.json) {
-    context.stdout.write(
+    await writeToStdout(
+      context.stdout,
       JSON.stringify({
         model: options.model,
         data: path,

@@ -1,8 +1,8 @@
 /**
  * Prediction on several threads, starting while the CSV is still being read. The workers start before the model
  * and the CSV are read. While the main thread parses, every batch of rows it has read is copied, as bytes, into
- * shared memory and offered to the workers; the one that claims it deskews it (if the model asks for that),
- * makes sparse rows of it and predicts it, so the main thread does nothing but parse. When the reading is done,
+ * shared memory and offered to the workers; the one that claims it makes sparse rows of it, deskews them (if
+ * the model asks for that) and predicts them, so the main thread does nothing but parse. When the reading is done,
  * the main thread joins in on the batches no worker has taken yet (from the last backwards, the workers going
  * forwards). Who takes a batch is settled by an atomic claim per batch, so each is predicted exactly once.
  *

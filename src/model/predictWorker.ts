@@ -1,6 +1,6 @@
 /**
  * A prediction worker thread (see predictThreads.ts): it is given the network once, then is offered every batch
- * of rows as it is read; it deskews (if the model asks), sparsifies and predicts each batch it manages to claim,
+ * of rows as it is read; it sparsifies, deskews (if the model asks) and predicts each batch it manages to claim,
  * with the same code as the main thread, writing the probabilities straight into shared memory, and says which
  * batch it finished.
  */
