@@ -185,7 +185,15 @@ export async function train(
   let evaluationsSinceBest = 0;
   // A committee's history holds earlier networks' reports too: only this network's can be its last.
   const previous = history.at(-1);
+  /** This network's latest report, recorded or not (a mini-batch run's every-log-every lines are not). */
   let last: TrainingReport | null = previous !== undefined && previous.member === member ? previous : null;
+  /** The step of this network's latest report in the history (which has the held-out figure, if any). */
+  let lastRecorded = last?.iteration ?? null;
+  const record = (made: TrainingReport): TrainingReport => {
+    history.push(made);
+    lastRecorded = made.iteration;
+    return made;
+  };
 
   const evaluateHeldOut = (): { accuracy: number; loss: number } | null =>
     heldOutRows.length === 0 ? null : scoreRows(engine, data.input, heldOutRows, heldOutLabels, heldOutProbs);
@@ -291,16 +299,14 @@ export async function train(
     if (fullBatch) {
       if (iteration % config.logEvery === 0 || iteration === totalIterations) {
         const heldOut = evaluateHeldOut();
-        const made = report('iteration', iteration, windowSums, heldOut, lr);
-        history.push(made);
+        const made = record(report('iteration', iteration, windowSums, heldOut, lr));
         if (heldOut) patienceRanOut = trackBest(iteration, made.epoch, heldOut.accuracy);
       }
     } else {
       if (iteration % config.logEvery === 0) report('iteration', iteration, windowSums, null, lr);
       if (endOfEpoch) {
         const heldOut = evaluateHeldOut();
-        const made = report('epoch', iteration, epochSums, heldOut, lr);
-        history.push(made);
+        const made = record(report('epoch', iteration, epochSums, heldOut, lr));
         if (heldOut) patienceRanOut = trackBest(iteration, made.epoch, heldOut.accuracy);
       }
     }
@@ -335,9 +341,16 @@ export async function train(
 
   // An interrupted run saves the weights of the step it stopped at: measure them, so that the figures printed
   // and recorded in the model are those of the saved weights, not of the last finished epoch.
-  if (stopReason === 'interrupted' && last?.iteration !== iteration) {
-    const lr = learningRateAt(schedule, iteration - 1, totalIterations);
-    history.push(report('iteration', iteration, windowSums, evaluateHeldOut(), lr));
+  if (stopReason === 'interrupted' && lastRecorded !== iteration) {
+    const heldOut = evaluateHeldOut();
+    if (last?.iteration === iteration) {
+      // The step has had its every-log-every report, with the training figures since the one before (the running
+      // sums start again after it) but no held-out figure: that report is recorded, measured. It is not sent
+      // again; the summary gives the figure.
+      last = record({ ...last, heldOutAccuracy: heldOut?.accuracy ?? null, heldOutLoss: heldOut?.loss ?? null });
+    } else {
+      record(report('iteration', iteration, windowSums, heldOut, learningRateAt(schedule, iteration - 1, totalIterations)));
+    }
   }
 
   let restoredBest: TrainingOutcome['restoredBest'] = null;

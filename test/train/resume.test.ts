@@ -9,6 +9,7 @@ import type { Dataset } from '../../src/data/dataset.js';
 import { fitModel } from '../../src/train/fit.js';
 import { presets, type TrainConfig } from '../../src/train/presets.js';
 import { modelFromJson, toJson, type Model } from '../../src/model/file.js';
+import { evaluate } from '../../src/model/evaluation.js';
 import { joinMembers } from '../../src/nn/committee.js';
 import { createParameters } from '../../src/nn/network.js';
 import type { TrainingReport } from '../../src/train/trainer.js';
@@ -41,6 +42,20 @@ describe('resume', () => {
       expect(resumed.model.data.heldOutRows).toEqual(straight.model.data.heldOutRows);
     });
   }
+
+  // 350 training rows in batches of 32: 11 steps an epoch. Step 20 has a report every 10 steps (no held-out
+  // figure), step 17 none, step 22 ends an epoch (with a held-out figure).
+  it.each([20, 17, 22])('stopped at step %i, records the held-out accuracy of the weights it saved', async (stopAt) => {
+    const dataset = sampleDataset(400);
+    let steps = 0;
+    const stopped = await fitModel(dataset, small, { events: { shouldStop: () => ++steps >= stopAt } });
+    expect(stopped.outcome.iterations).toBe(stopAt);
+    const { model } = stopped;
+    const measured = await evaluate(model, dataset, 'stopped.json', Uint32Array.from(model.data.heldOutRows));
+    expect(model.training.heldOut!.accuracy).toBe(measured.scores.accuracy);
+    const lastRecorded = model.history.at(-1)!;
+    expect([lastRecorded.iteration, lastRecorded.heldOutAccuracy]).toEqual([stopAt, measured.scores.accuracy]);
+  });
 
   it('refuses to resume on a different training file', async () => {
     const dataset = sampleDataset(200);
