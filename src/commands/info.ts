@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { loadModel } from '../model/file.js';
 import { formatModelInfo, modelInfo } from '../ui/info.js';
 import type { CommandContext } from './context.js';
+import { writeToStdout } from './output.js';
 
 export interface InfoOptions {
   json: boolean;
@@ -11,7 +12,7 @@ export interface InfoOptions {
 export async function runInfo(path: string, options: InfoOptions, context: CommandContext): Promise<number> {
   const model = loadModel(path);
   const info = modelInfo(model, path, statSync(path).size);
-  if (options.json) context.stdout.write(JSON.stringify(info) + '\n');
+  if (options.json) await writeToStdout(context.stdout, JSON.stringify(info) + '\n');
   else context.stderr.write(formatModelInfo(info, context.chalk).join('\n') + '\n');
   return 0;
 }

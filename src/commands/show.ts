@@ -17,6 +17,7 @@ import { openInput } from '../data/source.js';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { displayPath } from './paths.js';
+import { writeToStdout } from './output.js';
 
 export interface ShowOptions {
   rows?: number[];
@@ -59,7 +60,7 @@ export async function runShow(file: string, options: ShowOptions, context: Comma
 
   if (options.json) {
     const classes = model ? [...model.classes] : null;
-    context.stdout.write(JSON.stringify({ file, model: options.model ?? null, classes, rows: shown }) + '\n');
+    await writeToStdout(context.stdout, JSON.stringify({ file, model: options.model ?? null, classes, rows: shown }) + '\n');
     return 0;
   }
   if (options.quiet) return 0;
