@@ -113,6 +113,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
         ]),
     )
     .action(async (file: string | undefined, options) => {
+      stop.finishWithoutReaders = true;
       const { runTrain } = await import('./commands/train.js');
       setExitCode(await runTrain(file, options, context(program, stop)));
     });
@@ -332,18 +333,22 @@ export function createSignalHandler(stop: StopFlag, actions: SignalActions): (si
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const stop: StopFlag = { requested: null, graceful: false, finished: false };
+  const stop: StopFlag = { requested: null, graceful: false, finished: false, finishWithoutReaders: false };
   let exitCode = 0;
   const exitNow = (code: number): void => {
     stop.finished = true;
     process.exit(code);
   };
 
-  // A closed stdout (digits predict ... | head) or stderr is not an error: end quietly. Any other failure to
-  // write there (a full disk under "> file") is said on stderr, if it still works.
+  // A closed stdout (digits predict ... | head) or stderr is not an error: end quietly, or, for a training run,
+  // go on without printing and save the model. (Writes to the closed stream are then dropped by Node.) Any other
+  // failure to write there (a full disk under "> file") is said on stderr, if it still works.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (isBrokenPipe(error)) exitNow(ExitCode.ok);
+      if (isBrokenPipe(error)) {
+        if (!stop.finishWithoutReaders) exitNow(ExitCode.ok);
+        return;
+      }
       const where = stream === process.stdout ? 'standard output' : 'standard error';
       if (stream === process.stdout) process.stderr.write(`error: cannot write to ${where}: ${error.message}\n`);
       exitNow(ExitCode.failure);

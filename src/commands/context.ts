@@ -12,6 +12,11 @@ export interface StopFlag {
   graceful: boolean;
   /** Set once the command has finished and the program is exiting. */
   finished: boolean;
+  /**
+   * True when the command's work outlives its readers: a training run's product is the model file, so a closed
+   * stdout or stderr (`digits train --json | head -1`) only silences it. Otherwise a closed pipe ends the program.
+   */
+  finishWithoutReaders: boolean;
 }
 
 export interface CommandContext {

@@ -109,6 +109,23 @@ describe('digits train', () => {
     expect(run.stderr).toContain('784-10-10');
     expect(run.stderr).not.toContain(escapeCode);
   });
+
+  it.each([
+    ['stdout', '--json', ''],
+    ['stderr', '', '2>&1'],
+  ])('goes on and saves its model when the reader of its %s goes away (| head -1), exit 0', async (_stream, json, merge) => {
+    // head takes the first line and exits; the next write finds the pipe closed. It used to end the run there.
+    const script = `{ "$0" "$1" train "$2" --hidden 16 --epochs 3 ${json} --out "$3" ${merge}; echo "digits exit $?" >&2; } | head -1`;
+    const out = `closed-reader${json}.json`;
+    const run = await collectOutput(
+      spawn('sh', ['-c', script, process.execPath, bin, sampleTrainPath, out], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    expect(run.stdout.split('\n').filter((line) => line !== '')).toHaveLength(1);
+    expect(run.stderr, describeRun(run)).toMatch(/digits exit 0\n$/);
+    const info = await digits(['info', out, '--json'], work);
+    expect(info.code, describeRun(info)).toBe(0);
+    expect((JSON.parse(info.stdout) as { training: { epochs: number } }).training.epochs).toBe(3);
+  });
 });
 
 describe('digits train --members (a committee)', () => {

@@ -94,7 +94,7 @@ describe('signals', () => {
   });
 
   it('shows the cursor again on a terminal (a progress bar hides it)', () => {
-    const stop: StopFlag = { requested: null, graceful: false, finished: false };
+    const stop: StopFlag = { requested: null, graceful: false, finished: false, finishWithoutReaders: false };
     const log: string[] = [];
     createSignalHandler(stop, { write: (t) => log.push(t), exit: () => undefined, terminal: true })('SIGINT');
     expect(log[0]).toBe('\x1b[?25h');
