@@ -49,7 +49,7 @@ describe('printError', () => {
 
 describe('signals', () => {
   function harness(graceful: boolean): { stop: StopFlag; log: string[]; exits: number[]; handle: (s: NodeJS.Signals) => void } {
-    const stop: StopFlag = { requested: null, graceful, finished: false };
+    const stop: StopFlag = { requested: null, graceful, finished: false, finishWithoutReaders: false };
     const log: string[] = [];
     const exits: number[] = [];
     const handle = createSignalHandler(stop, { write: (t) => log.push(t), exit: (c) => exits.push(c), terminal: false });
