@@ -2,9 +2,24 @@
  * Atomic file writes: the content goes to a temporary file in the same folder, is flushed to disk, and is
  * renamed over the target, so that a crash or `kill -9` at any moment leaves either the old file or the new one.
  * A write that fails (a full disk, a read-only folder) removes its temporary file and leaves the target as it was.
+ * A symbolic link is written through (the file it points to is replaced; the link stays), and a device, FIFO or
+ * socket is written into directly, as the shell's `>` would: renaming over those would replace them.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { failure, fileProblem, inputError, isSystemError } from '../errors.js';
 
 /**
@@ -15,14 +30,23 @@ export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
 }
 
+const unchangedHint = 'Nothing was changed: any previous file there is as it was.';
+const incompleteHint = 'The output is incomplete; do not use it.';
+
 /**
- * Writes `content` to `path` atomically. Throws a DigitsError (exit 1) on failure, naming the file as
- * `shownAs` (the path as the user gave it; `path` by default).
+ * Writes `content` to `path` atomically (or, for a device, FIFO or socket, directly). Throws a DigitsError
+ * (exit 1) on failure, naming the file as `shownAs` (the path as the user gave it; `path` by default).
  */
 export function writeFileAtomic(path: string, content: string | Uint8Array, shownAs = path): void {
-  removeStaleTemporaries(path);
-  const temporary = temporaryPathFor(path);
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  const target = writeTargetOrFail(path, shownAs);
+  if (isSpecialFile(target)) {
+    writeInPlace(target, bytes, shownAs);
+    return;
+  }
+  removeStaleTemporaries(target);
+  // Beside the real file, not beside the link: a rename only replaces a file within its own folder.
+  const temporary = temporaryPathFor(target);
   let fd: number | undefined;
   try {
     fd = openSync(temporary, 'wx', 0o644);
@@ -31,14 +55,86 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, show
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(temporary, path);
+    renameSync(temporary, target);
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
     unlinkQuietly(temporary);
     if (isSystemError(error)) throw writeFailure(error, shownAs, bytes.length);
     throw error;
   }
-  syncFolder(dirname(path));
+  syncFolder(dirname(target));
+}
+
+/**
+ * The file a write to `path` lands in: `path` with its symbolic links followed to the end of the chain, even
+ * when the last one points to a file that does not exist yet (which the write then creates, as `>` would).
+ * Throws the system's ELOOP for a loop of links.
+ */
+export function writeTarget(path: string): string {
+  let current = resolve(path);
+  for (let hops = 0; hops < maxLinkHops; hops++) {
+    let link: string;
+    try {
+      link = readlinkSync(current);
+    } catch {
+      return current; // not a link (EINVAL), or nothing there yet (ENOENT)
+    }
+    // Relative to the link's real folder, as the kernel reads it: `..` after a linked folder leaves the real one.
+    current = resolve(realFolder(dirname(current)), link);
+  }
+  statSync(current); // still a link after that many: a loop, which stat reports as ELOOP
+  return current;
+}
+
+/** Linux follows at most 40 links in a path; a longer chain is a loop or as good as one. */
+const maxLinkHops = 40;
+
+function realFolder(folder: string): string {
+  try {
+    return realpathSync(folder);
+  } catch {
+    return folder; // missing: the write will say so
+  }
+}
+
+function writeTargetOrFail(path: string, shownAs: string): string {
+  try {
+    return writeTarget(path);
+  } catch (error) {
+    if (isSystemError(error)) throw writeFailure(error, shownAs);
+    throw error;
+  }
+}
+
+/** True for something that exists and is neither a regular file nor a directory: a device, FIFO or socket. */
+function isSpecialFile(path: string): boolean {
+  try {
+    const stats = statSync(path);
+    return !stats.isFile() && !stats.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes into a device, FIFO or socket as it is: no temporary file and no rename, which would put a regular
+ * file in its place. Opening a FIFO waits for a reader, as `>` does. Not atomic, so a failure says the output
+ * is incomplete.
+ */
+function writeInPlace(path: string, bytes: Uint8Array, shownAs: string): void {
+  let fd: number | undefined;
+  try {
+    // Neither create nor truncate: it exists, and devices and FIFOs have nothing to truncate.
+    fd = openSync(path, constants.O_WRONLY);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    closeSync(fd);
+    fd = undefined;
+  } catch (error) {
+    if (fd !== undefined) closeQuietly(fd);
+    if (isSystemError(error)) throw writeFailure(error, shownAs, bytes.length, incompleteHint);
+    throw error;
+  }
 }
 
 /**
@@ -49,7 +145,18 @@ export function checkWritable(path: string, shownAs = path): void {
   if (isDirectory(path)) {
     throw inputError(`cannot write ${shownAs}: it is a directory`, [`Give a file name for the model, like ${join(shownAs, 'model.json')}`]);
   }
-  const temporary = temporaryPathFor(path);
+  const target = writeTargetOrFail(path, shownAs);
+  if (isSpecialFile(target)) {
+    // Opening a FIFO to test it would wait for a reader; asking is enough.
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      if (isSystemError(error)) throw writeFailure(error, shownAs);
+      throw error;
+    }
+    return;
+  }
+  const temporary = temporaryPathFor(target);
   try {
     closeSync(openSync(temporary, 'wx', 0o644));
   } catch (error) {
@@ -67,10 +174,10 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function writeFailure(error: NodeJS.ErrnoException, path: string, size?: number): Error {
+function writeFailure(error: NodeJS.ErrnoException, path: string, size?: number, hint = unchangedHint): Error {
   const needs = size !== undefined && (error.code === 'ENOSPC' || error.code === 'EDQUOT') ? ` (${megabytes(size)} needed)` : '';
   const reason = error.code === 'EISDIR' ? 'it is a directory' : fileProblem(error);
-  return failure(`cannot write ${path}: ${reason}${needs}`, ['Nothing was changed: any previous file there is as it was.']);
+  return failure(`cannot write ${path}: ${reason}${needs}`, [hint]);
 }
 
 function megabytes(bytes: number): string {

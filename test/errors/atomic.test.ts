@@ -4,8 +4,10 @@
  * anywhere; test/e2e/errors.test.ts does the same on a real full tmpfs and a read-only mount where it can.
  */
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
 import * as realFs from 'node:fs';
 import { join } from 'node:path';
+import { collectOutput } from '../helpers/cli-process.js';
 import { DigitsError } from '../../src/errors.js';
 import { scratchFolder } from './cli.js';
 
@@ -107,5 +109,90 @@ describe('writeFileAtomic', () => {
     removeStaleTemporaries(target);
     expect([dead, alive, other].map((p) => realFs.existsSync(p))).toEqual([false, true, true]);
     for (const path of [alive, other]) realFs.unlinkSync(path);
+  });
+});
+
+/** Reads a FIFO with `cat`, as a consumer of the output would; `stop` ends it if no writer ever comes. */
+function readFifo(path: string): { text: Promise<string>; stop(): void } {
+  const reader = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return { text: collectOutput(reader).then((result) => result.stdout), stop: () => reader.kill() };
+}
+
+describe('writeFileAtomic through links and into special files', () => {
+  it('through a symbolic link, replaces the file it points to and leaves the link a link', () => {
+    const elsewhere = join(scratch.path, 'elsewhere');
+    realFs.mkdirSync(elsewhere);
+    realFs.writeFileSync(join(elsewhere, 'real.csv'), 'old');
+    const link = join(scratch.path, 'link.csv');
+    realFs.symlinkSync('elsewhere/real.csv', link);
+    writeFileAtomic(link, 'new');
+    expect(realFs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(realFs.readlinkSync(link)).toBe('elsewhere/real.csv');
+    expect(realFs.readFileSync(join(elsewhere, 'real.csv'), 'utf8')).toBe('new');
+    expect(leftovers()).toEqual([]);
+    expect(realFs.readdirSync(elsewhere)).toEqual(['real.csv']);
+  });
+
+  it('through a link to a file not there yet, creates that file', () => {
+    const link = join(scratch.path, 'ahead.json');
+    realFs.symlinkSync('created-later.json', link);
+    writeFileAtomic(link, 'new');
+    expect(realFs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(realFs.readFileSync(join(scratch.path, 'created-later.json'), 'utf8')).toBe('new');
+  });
+
+  it('writes into a FIFO as it is, for whoever reads it, and leaves it a FIFO', async () => {
+    const fifo = join(scratch.path, 'pipe.csv');
+    execFileSync('mkfifo', [fifo]);
+    const reader = readFifo(fifo);
+    try {
+      writeFileAtomic(fifo, 'ImageId,Label\n1,7\n');
+      expect(realFs.lstatSync(fifo).isFIFO()).toBe(true);
+      expect(await reader.text).toBe('ImageId,Label\n1,7\n');
+      expect(leftovers()).toEqual([]);
+    } finally {
+      reader.stop();
+      realFs.rmSync(fifo, { force: true });
+    }
+  });
+
+  it('a failing write into a FIFO or device (ENOSPC) is reported, and says the output is incomplete', async () => {
+    const fifo = join(scratch.path, 'full.csv');
+    execFileSync('mkfifo', [fifo]);
+    const link = join(scratch.path, 'full-link.csv');
+    realFs.symlinkSync('full.csv', link);
+    const reader = readFifo(fifo);
+    try {
+      inject.call = 'writeSync';
+      inject.code = 'ENOSPC';
+      let caught: unknown;
+      try {
+        writeFileAtomic(link, 'x'.repeat(2500), 'full-link.csv');
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(DigitsError);
+      const error = caught as DigitsError;
+      expect(error.message).toBe('cannot write full-link.csv: no space left on the device (3 kB needed)');
+      expect(error.details).toEqual(['The output is incomplete; do not use it.']);
+      expect(error.exitCode).toBe(1);
+      expect(realFs.lstatSync(fifo).isFIFO()).toBe(true);
+      expect(realFs.lstatSync(link).isSymbolicLink()).toBe(true);
+    } finally {
+      inject.call = null;
+      reader.stop();
+      realFs.rmSync(fifo, { force: true });
+    }
+  });
+
+  it('checkWritable asks a FIFO whether it can be written, without waiting for a reader', () => {
+    const fifo = join(scratch.path, 'unread.csv');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      checkWritable(fifo);
+      expect(realFs.lstatSync(fifo).isFIFO()).toBe(true);
+    } finally {
+      realFs.rmSync(fifo, { force: true });
+    }
   });
 });
