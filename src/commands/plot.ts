@@ -1,12 +1,12 @@
 /** `digits plot [model] [out.svg]`: the learning curves kept in a model, drawn as an SVG file. */
 import { resolve } from 'node:path';
-import { writeFileAtomic } from '../model/atomic.js';
+import { writeFileAtomic, type OutputKind } from '../model/atomic.js';
 import { loadModel, type Model } from '../model/file.js';
 import { networkTitle, runSummary } from '../ui/info.js';
 import { learningCurveSvg } from '../ui/svg.js';
 import { count } from '../ui/format.js';
 import type { CommandContext } from './context.js';
-import { defaultModelPath, displayPath, ensureParentFolder } from './paths.js';
+import { defaultModelPath, displayPath, ensureParentFolder, refuseOverwriting } from './paths.js';
 
 export interface PlotOptions {
   quiet: boolean;
@@ -16,6 +16,8 @@ export interface PlotOptions {
 export function defaultPlotPath(modelPath: string): string {
   return modelPath.replace(/(\.json)?$/i, '.svg');
 }
+
+export const learningCurveOutput: OutputKind = { noun: 'the learning curves', example: 'curves.svg' };
 
 /** Writes the model's learning curves to `path` (atomically); returns how many reports were drawn. */
 export function writeLearningCurve(model: Model, path: string): number {
@@ -37,8 +39,9 @@ export async function runPlot(
   context: CommandContext,
 ): Promise<number> {
   const modelPath = modelArg ?? defaultModelPath;
-  const model = loadModel(modelPath);
   const outPath = resolve(context.cwd, outArg ?? defaultPlotPath(modelPath));
+  refuseOverwriting([{ name: 'the SVG file', path: outPath }], [{ name: 'the model', path: modelPath }], context.cwd);
+  const model = loadModel(modelPath);
   const reports = writeLearningCurve(model, outPath);
   if (!options.quiet) context.stderr.write(plotMessage(reports, outPath, context.cwd) + '\n');
   return 0;

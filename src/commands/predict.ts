@@ -11,7 +11,7 @@ import { count, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { writeToStdout } from './output.js';
-import { displayPath, ensureParentFolder } from './paths.js';
+import { displayPath, ensureParentFolder, refuseOverwriting } from './paths.js';
 
 export interface PredictOptions {
   model: string;
@@ -31,6 +31,13 @@ export function submissionCsv(predicted: Uint8Array, classes: readonly number[])
 }
 
 export async function runPredict(file: string, options: PredictOptions, context: CommandContext): Promise<number> {
+  if (options.out) {
+    const inputs = [
+      { name: 'the CSV', path: file },
+      { name: 'the model', path: options.model },
+    ];
+    refuseOverwriting([{ name: '--out', path: options.out }], inputs, context.cwd);
+  }
   const reporter = commandReporter(options, context);
   // The threads start first, so that they are ready when the first rows are.
   const threads = new PredictThreads(options.threads ?? availableParallelism());

@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import { ExitCode, inputError } from '../errors.js';
 import { loadModel, saveModel, type MemberResult, type Model } from '../model/file.js';
-import { checkWritable } from '../model/atomic.js';
 import { fitModel } from '../train/fit.js';
 import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';
 import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
@@ -11,9 +10,9 @@ import { count, percent, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { maxHidden } from './options.js';
-import { bundledTrainFile, displayPath, ensureParentFolder } from './paths.js';
+import { bundledTrainFile, displayPath, prepareOutput, refuseOverwriting, type NamedPath } from './paths.js';
 import { createEngineFactory, defaultThreads } from './threads.js';
-import { plotMessage, writeLearningCurve } from './plot.js';
+import { learningCurveOutput, plotMessage, writeLearningCurve } from './plot.js';
 
 export interface TrainOptions {
   out: string;
@@ -100,9 +99,16 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
     );
   }
   const outPath = resolve(context.cwd, options.out);
-  ensureParentFolder(outPath);
-  // Find out now, not after hours of training, if the model cannot be written there.
-  checkWritable(outPath, displayPath(outPath, context.cwd));
+  const plotPath = options.plot ? resolve(context.cwd, options.plot) : undefined;
+  const outputs: NamedPath[] = [{ name: '--out', path: outPath }, ...(plotPath ? [{ name: '--plot', path: plotPath }] : [])];
+  refuseOverwriting(outputs, [{ name: 'the training CSV', path }], context.cwd);
+  // Saving over the model being resumed is what --resume is for; only the picture must not land on it.
+  if (options.resume && plotPath) {
+    refuseOverwriting([{ name: '--plot', path: plotPath }], [{ name: 'the resumed model', path: options.resume }], context.cwd);
+  }
+  // Find out now, not after hours of training, if the model or the picture cannot be written there.
+  prepareOutput(outPath, context.cwd);
+  if (plotPath) prepareOutput(plotPath, context.cwd, learningCurveOutput);
 
   const shown = displayPath(path, context.cwd);
   if (!file && !resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
@@ -189,10 +195,7 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
         ? ` Stopped early: no better held-out accuracy for ${config.patience} evaluations.`
         : '';
   reporter.info(`${summary}. Model written to ${chalk.green(displayPath(outPath, context.cwd))} (${seconds(outcome.elapsedSeconds)} training).${stopped}`);
-  if (options.plot) {
-    const plotPath = resolve(context.cwd, options.plot);
-    reporter.info(plotMessage(writeLearningCurve(model, plotPath), plotPath, context.cwd));
-  }
+  if (plotPath) reporter.info(plotMessage(writeLearningCurve(model, plotPath), plotPath, context.cwd));
   const last = model.history.at(-1);
   reporter.json({
     event: 'summary',

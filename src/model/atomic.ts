@@ -137,13 +137,20 @@ function writeInPlace(path: string, bytes: Uint8Array, shownAs: string): void {
   }
 }
 
+/** What an output is, for the hint when a directory is given in its place. */
+export interface OutputKind {
+  readonly noun: string;
+  readonly example: string;
+}
+export const modelOutput: OutputKind = { noun: 'the model', example: 'model.json' };
+
 /**
  * Fails now, the way the real write would, if a file cannot be created beside `path` (a read-only or
  * unwritable folder): a long run should learn this before it starts, not when it saves.
  */
-export function checkWritable(path: string, shownAs = path): void {
+export function checkWritable(path: string, shownAs = path, kind: OutputKind = modelOutput): void {
   if (isDirectory(path)) {
-    throw inputError(`cannot write ${shownAs}: it is a directory`, [`Give a file name for the model, like ${join(shownAs, 'model.json')}`]);
+    throw inputError(`cannot write ${shownAs}: it is a directory`, [`Give a file name for ${kind.noun}, like ${join(shownAs, kind.example)}`]);
   }
   const target = writeTargetOrFail(path, shownAs);
   if (isSpecialFile(target)) {
