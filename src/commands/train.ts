@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ExitCode, inputError } from '../errors.js';
 import { loadModel, saveModel, type MemberResult, type Model } from '../model/file.js';
 import { fitModel } from '../train/fit.js';
+import { checkResume } from '../train/resume.js';
 import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';
 import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
 import type { ProgressMode } from '../ui/reporter.js';
@@ -91,6 +92,8 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   if (resumeFrom && config.members !== resumeFrom.training.config.members) {
     throw inputError(`--members ${config.members} differs from the resumed run's ${resumeFrom.training.config.members}`);
   }
+  // Before reading the data: a resume that asks for fewer steps than were taken is refused at once.
+  if (resumeFrom) checkResume(config, resumeFrom);
   // The joined network is saved like any other, so it has the same limit as --hidden.
   if (config.members * config.hiddenSize > maxHidden) {
     throw inputError(

@@ -198,6 +198,14 @@ export function saveModel(path: string, model: Model, shownAs = path): void {
       'Training went wrong (try a lower --lr); any previous model file is unchanged.',
     ]);
   }
+  // The loader refuses this as damaged, so writing it would replace a good file (perhaps the one resumed) with
+  // one no command reads. train/resume.ts refuses such a plan before training; this is the last guard.
+  const beyondPlan = stepsBeyondPlan(model.training);
+  if (beyondPlan) {
+    throw failure(`not writing ${shownAs}: its training.iterations ${beyondPlan}, so it could not be read again`, [
+      'This is a bug in digits; please report it. Any previous model file is unchanged.',
+    ]);
+  }
   let text: string;
   try {
     text = JSON.stringify(toJson(model)) + '\n';
@@ -210,6 +218,12 @@ export function saveModel(path: string, model: Model, shownAs = path): void {
     throw error;
   }
   writeFileAtomic(path, text, shownAs);
+}
+
+/** What is wrong when a model records more steps taken than its plan has; null when nothing is. */
+function stepsBeyondPlan(training: TrainingRecord): string | null {
+  if (training.iterations <= training.totalIterations) return null;
+  return `is ${training.iterations}, more than training.totalIterations (${training.totalIterations})`;
 }
 
 function firstNonFinite(values: Float64Array): number {
@@ -345,9 +359,8 @@ export function modelFromJson(json: unknown, name: string): Model {
       check.array(value, field).map((entry, m) => checkMemberResult(check, entry, `${field}[${m}]`)),
     ),
   };
-  if (trainingRecord.iterations > trainingRecord.totalIterations) {
-    check.fail('training.iterations', `is ${trainingRecord.iterations}, more than training.totalIterations (${trainingRecord.totalIterations})`);
-  }
+  const beyondPlan = stepsBeyondPlan(trainingRecord);
+  if (beyondPlan) check.fail('training.iterations', beyondPlan);
 
   const data = check.object(root.data, 'data');
   const rows = check.int(data.rows, 'data.rows', 1);

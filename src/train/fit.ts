@@ -20,6 +20,7 @@ import type { CommitteeState, MemberResult, Model } from '../model/file.js';
 import { toolVersion } from '../version.js';
 import { binomialStandardError } from './metrics.js';
 import type { TrainConfig } from './presets.js';
+import { checkResume } from './resume.js';
 import {
   gatherLabels,
   planSchedule,
@@ -263,6 +264,7 @@ function startingPoint(dataset: Dataset, config: TrainConfig, shape: NetworkShap
       '--resume continues a run as it was started; train a new model for another committee size.',
     ]);
   }
+  checkResume(config, resumeFrom);
   const base = {
     split: splitFromHeldOut(dataset.rows, resumeFrom.data.heldOutRows),
     history: resumeFrom.history,
@@ -282,11 +284,7 @@ function startingPoint(dataset: Dataset, config: TrainConfig, shape: NetworkShap
     };
   }
   const committee = resumeFrom.committee;
-  if (!committee) {
-    throw inputError(`the model's ${resumedMembers} networks were trained to the end and joined into one: there is nothing left to resume`, [
-      'A joined committee cannot be taken apart again; train a new one (without --resume) to change its schedule.',
-    ]);
-  }
+  if (!committee) throw new Error('fitModel: checkResume let a finished committee through');
   const results = resumeFrom.training.memberResults ?? [];
   const done = committee.members.slice(0, committee.done).map((vector, member) => ({
     params: createParameters(shape, vector.slice()),

@@ -256,6 +256,14 @@ const wrongOptions: readonly Case[] = [
     stderr: "error: missing required argument 'file'\n(see: digits predict --help)\n",
   },
   {
+    name: '--resume of a finished run without asking for more: refused before the data is read',
+    args: ['train', 'nowhere.csv', '--resume', model],
+    code: 2,
+    stderr:
+      'error: the resumed run has already trained all 57 iterations (1 epoch) it planned: nothing is left to train\n' +
+      '  --epochs and --iterations count from the start of the run, not from where it stopped: ask for --epochs 2 or more.\n',
+  },
+  {
     name: '--out a directory',
     args: ['train', 'labelled.csv', '--out', 'folder.csv'],
     code: 2,

@@ -47,6 +47,17 @@ describe('Ctrl-C and SIGTERM during training', () => {
     expect(saved.training.iterations).toBe(stoppedAt);
     expect(saved.history.at(-1)!.iteration).toBe(stoppedAt);
 
+    // Asking for fewer steps than were taken is refused before anything is read or written, even over the file.
+    const before = readFileSync(join(cwd, 'interrupted.json'));
+    const fewer = await runCli(['train', '--resume', 'interrupted.json', '--iterations', '1', '--out', 'interrupted.json'], { cwd });
+    expect(fewer.stderr).toBe(
+      `error: --iterations 1 asks for 1 iteration in all, fewer than the ${stoppedAt} iterations the resumed run has already trained\n` +
+        `  --epochs and --iterations count from the start of the run, not from where it stopped: ask for --iterations ${stoppedAt + 1} or more, ` +
+        "or leave --iterations out to finish the run's plan of 40 iterations.\n",
+    );
+    expect(fewer.code).toBe(2);
+    expect(readFileSync(join(cwd, 'interrupted.json')).equals(before)).toBe(true);
+
     const resumed = await runCli(['train', '--resume', 'interrupted.json', '--out', 'resumed.json', '--progress', 'lines'], { cwd });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`resuming at iteration ${stoppedAt}`);

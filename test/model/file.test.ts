@@ -204,6 +204,21 @@ describe('atomic writing', () => {
     expect(readdirSync(folder)).toEqual(['model.json']);
   });
 
+  it('refuses to write a model recording more steps than planned, which would not load, and keeps the previous file', () => {
+    const path = join(folder, 'model.json');
+    saveModel(path, model);
+    const before = readFileSync(path);
+    const { totalIterations } = model.training;
+    const beyond: Model = { ...model, training: { ...model.training, iterations: totalIterations + 5 } };
+    const error = expectWriteFailure(() => saveModel(path, beyond, 'model.json'));
+    expect([error.message, ...error.details]).toEqual([
+      `not writing model.json: its training.iterations is ${totalIterations + 5}, more than training.totalIterations (${totalIterations}), so it could not be read again`,
+      'This is a bug in digits; please report it. Any previous model file is unchanged.',
+    ]);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(readdirSync(folder)).toEqual(['model.json']);
+  });
+
   it('keeps the previous file when the temporary file cannot be created', () => {
     const path = join(folder, 'model.json');
     saveModel(path, model);

@@ -14,6 +14,7 @@ import { joinMembers } from '../../src/nn/committee.js';
 import { createParameters } from '../../src/nn/network.js';
 import type { TrainingReport } from '../../src/train/trainer.js';
 import { sampleDataset } from '../helpers/sample-rows.js';
+import { DigitsError } from '../../src/errors.js';
 
 
 const small: TrainConfig = { ...presets.default, hiddenSize: 12, epochs: 3, batchSize: 32, holdout: 50 };
@@ -57,6 +58,55 @@ describe('resume', () => {
     expect([lastRecorded.iteration, lastRecorded.heldOutAccuracy]).toEqual([stopAt, measured.scores.accuracy]);
   });
 
+  describe('asking for fewer steps than the run has taken', () => {
+    // 350 training rows in batches of 32: 11 steps an epoch, 33 in the plan; stopped 3 steps into epoch 3.
+    const dataset = sampleDataset(400);
+    let interruptedRun: Promise<Model> | undefined;
+    const interrupted = (): Promise<Model> =>
+      (interruptedRun ??= fitModel(dataset, small, { events: stopAfter(25) }).then((run) => throughFile(run.model, 'interrupted.json')));
+    const finishLater = ', or leave --epochs out to finish the run\'s plan of 3 epochs.';
+
+    it('refuses --epochs fewer than done, saying how far the run got and what to ask for', async () => {
+      await expect(refusal(fitModel(dataset, { ...small, epochs: 2 }, { resumeFrom: await interrupted() }))).resolves.toEqual([
+        '--epochs 2 asks for 22 iterations in all, fewer than the 25 iterations (2.3 epochs) the resumed run has already trained',
+        `--epochs and --iterations count from the start of the run, not from where it stopped: ask for --epochs 3 or more${finishLater}`,
+      ]);
+    });
+
+    it('refuses --iterations fewer than done', async () => {
+      await expect(refusal(fitModel(dataset, { ...small, iterations: 20 }, { resumeFrom: await interrupted() }))).resolves.toEqual([
+        '--iterations 20 asks for 20 iterations in all, fewer than the 25 iterations (2.3 epochs) the resumed run has already trained',
+        "--epochs and --iterations count from the start of the run, not from where it stopped: ask for --iterations 26 or more, or leave --iterations out to finish the run's plan of 3 epochs.",
+      ]);
+    });
+
+    it('refuses to resume a run that has taken every step of its plan, unless asked for more', async () => {
+      const { model } = await fitModel(dataset, small);
+      const done = throughFile(model, 'done.json');
+      await expect(refusal(fitModel(dataset, small, { resumeFrom: done }))).resolves.toEqual([
+        'the resumed run has already trained all 33 iterations (3 epochs) it planned: nothing is left to train',
+        '--epochs and --iterations count from the start of the run, not from where it stopped: ask for --epochs 4 or more.',
+      ]);
+      const longer = await fitModel(dataset, { ...small, epochs: 4 }, { resumeFrom: done });
+      expect(longer.outcome).toMatchObject({ stopReason: 'completed', iterations: 44, totalIterations: 44 });
+      expect(throughFile(longer.model, 'longer.json').training.iterations).toBe(44);
+    });
+
+    it('in a committee, refuses fewer steps than a finished network took, and accepts as many', async () => {
+      // A committee stopped 3 steps into its second network (of 11 steps each); --epochs 1 finishes network 2 where
+      // it is and trains network 3 for one epoch, so the model records no more steps than it plans.
+      const committee: TrainConfig = { ...small, epochs: 1, members: 3 };
+      const run = await fitModel(dataset, committee, { events: stopAfter(14) });
+      const saved = throughFile(run.model, 'committee.json');
+      await expect(refusal(fitModel(dataset, { ...committee, iterations: 10 }, { resumeFrom: saved }))).resolves.toEqual([
+        '--iterations 10 asks for 10 iterations in all, fewer than the 11 iterations (1 epoch) network 1 of the resumed run has already trained',
+        "--epochs and --iterations count from the start of the run, not from where it stopped: ask for --iterations 12 or more, or leave --iterations out to finish the run's plan of 1 epoch.",
+      ]);
+      const resumed = await fitModel(dataset, { ...committee, iterations: 11 }, { resumeFrom: saved });
+      expect(throughFile(resumed.model, 'resumed.json').training).toMatchObject({ iterations: 33, totalIterations: 33 });
+    });
+  });
+
   it('refuses to resume on a different training file', async () => {
     const dataset = sampleDataset(200);
     const { model } = await fitModel(dataset, { ...small, epochs: 1 });
@@ -66,6 +116,17 @@ describe('resume', () => {
     );
   });
 });
+
+/** The message and hints of the DigitsError a promise rejects with. */
+async function refusal(promise: Promise<unknown>): Promise<string[]> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DigitsError) return [error.message, ...error.details];
+    throw error;
+  }
+  throw new Error('it was accepted');
+}
 
 /** A model as --resume reads it: through its JSON document. */
 const throughFile = (model: Model, name: string): Model => modelFromJson(JSON.parse(JSON.stringify(toJson(model))), name);
