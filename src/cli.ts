@@ -68,7 +68,8 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .argument('[file]', 'labelled CSV (default: the bundled sample, data/sample/train.csv.gz)')
     .option('--out <path>', 'where the model is written (atomically)', defaultModelPath)
     .option('--plot <file.svg>', 'also draw the learning curves (loss and accuracy per epoch) into an SVG file')
-    .addOption(new Option('--preset <name>', 'seed (the original numpy run), default, or best').choices(presetNames).default('default'))
+    // No commander default: --resume must tell a --preset given from none, to refuse one that differs.
+    .addOption(new Option('--preset <name>', 'seed (the original numpy run), default (when not given), or best').choices(presetNames))
     .option('--hidden <n>', "hidden units, 1 to 4096 (preset's)", hiddenUnits)
     .option('--epochs <n>', "passes over the training rows (preset's)", positiveInt)
     .option('--iterations <n>', "gradient steps in all; overrides --epochs (preset's)", positiveInt)

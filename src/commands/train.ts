@@ -19,7 +19,8 @@ export interface TrainOptions {
   out: string;
   /** Also write the learning curves to this SVG file. */
   plot?: string;
-  preset: PresetName;
+  /** Absent when not given: the default preset, or the resumed run's. */
+  preset?: PresetName;
   hidden?: number;
   epochs?: number;
   iterations?: number;
@@ -44,12 +45,16 @@ export interface TrainOptions {
   maxErrors: number;
 }
 
-/** The preset's configuration with each option the user gave put over it. */
+/**
+ * The preset's configuration (or, resuming, the recorded one) with each option the user gave put over it. On
+ * resume, train/resume.ts then refuses whatever the options changed that a resumed run may not change.
+ */
 export function configFrom(options: TrainOptions, base?: TrainConfig): TrainConfig {
-  const preset = base ?? presets[options.preset];
+  const preset = base ?? presets[options.preset ?? 'default'];
   const epochsGiven = options.epochs !== undefined;
   return {
     ...preset,
+    preset: options.preset ?? preset.preset,
     hiddenSize: options.hidden ?? preset.hiddenSize,
     epochs: options.epochs ?? preset.epochs,
     iterations: options.iterations ?? (epochsGiven ? null : preset.iterations),
@@ -72,27 +77,10 @@ export function configFrom(options: TrainOptions, base?: TrainConfig): TrainConf
 export async function runTrain(file: string | undefined, options: TrainOptions, context: CommandContext): Promise<number> {
   const { chalk } = context;
   const reporter = commandReporter(options, context);
-  let resumeFrom: Model | undefined;
-  if (options.resume) {
-    resumeFrom = loadModel(options.resume);
-    // A committee's networks are each training.config.hiddenSize wide; the saved (joined) one is wider.
-    const resumedHidden = resumeFrom.training.config.hiddenSize;
-    if (options.hidden !== undefined && options.hidden !== resumedHidden) {
-      throw inputError(`--hidden ${options.hidden} does not match the resumed model's ${resumedHidden} hidden units`);
-    }
-  }
+  const resumeFrom: Model | undefined = options.resume ? loadModel(options.resume) : undefined;
   const path = file ?? (resumeFrom && resumeFrom.data.path !== '-' ? resumeFrom.data.path : bundledTrainFile);
   const config = configFrom(options, resumeFrom?.training.config);
-  if (resumeFrom && config.optimizer !== resumeFrom.training.config.optimizer) {
-    throw inputError(`--optimizer ${config.optimizer} differs from the resumed run's ${resumeFrom.training.config.optimizer}`);
-  }
-  if (resumeFrom && config.deskew !== resumeFrom.training.config.deskew) {
-    throw inputError('--no-deskew differs from the resumed run, whose images were deskewed');
-  }
-  if (resumeFrom && config.members !== resumeFrom.training.config.members) {
-    throw inputError(`--members ${config.members} differs from the resumed run's ${resumeFrom.training.config.members}`);
-  }
-  // Before reading the data: a resume that asks for fewer steps than were taken is refused at once.
+  // Before reading the data: options that would change the recorded run, or fewer steps than it has taken.
   if (resumeFrom) checkResume(config, resumeFrom);
   // The joined network is saved like any other, so it has the same limit as --hidden.
   if (config.members * config.hiddenSize > maxHidden) {

@@ -258,13 +258,8 @@ function startingPoint(dataset: Dataset, config: TrainConfig, shape: NetworkShap
       ['--resume continues a run on the same training file.'],
     );
   }
-  const resumedMembers = resumeFrom.training.config.members;
-  if (config.members !== resumedMembers) {
-    throw inputError(`--members ${config.members} differs from the resumed run's ${resumedMembers}`, [
-      '--resume continues a run as it was started; train a new model for another committee size.',
-    ]);
-  }
   checkResume(config, resumeFrom);
+  const resumedMembers = resumeFrom.training.config.members;
   const base = {
     split: splitFromHeldOut(dataset.rows, resumeFrom.data.heldOutRows),
     history: resumeFrom.history,

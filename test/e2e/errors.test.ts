@@ -284,6 +284,34 @@ describe.each([
   });
 });
 
+describe('--resume with options that would change the recorded run', () => {
+  const hint = '  --resume continues a run as it was started: leave out what differs (or give the recorded value), or train a new model without --resume.\n';
+
+  it.each([
+    [['--seed', '7'], '--seed 7 differs from the resumed run (--seed 42)'],
+    [['--holdout', '0.2'], '--holdout 0.2 differs from the resumed run (--holdout 0.1)'],
+    [['--preset', 'best'], '--preset best differs from the resumed run (--preset default)'],
+    [['--optimizer', 'adam', '--hidden', '16'], '--hidden 16 and --optimizer adam differ from the resumed run (--hidden 8, --optimizer nesterov)'],
+  ])('%j is refused with exit 2, before the data is read', async (options, message) => {
+    const result = await runCli(['train', 'nowhere.csv', '--resume', model, ...options, '--epochs', '2', '--out', 'never.json'], { cwd });
+    expect(result.stderr).toBe(`error: ${message}\n${hint}`);
+    expect(result.code).toBe(2);
+    expect(existsSync(join(cwd, 'never.json'))).toBe(false);
+  });
+
+  it('the recorded values, more epochs, and threads, reports and output are accepted', async () => {
+    const same = ['--seed', '42', '--holdout', '0.1', '--preset', 'default', '--hidden', '8', '--optimizer', 'nesterov'];
+    const free = ['--epochs', '2', '--threads', '1', '--log-every', '5', '--json', '--quiet', '--progress', 'none'];
+    const result = await runCli(['train', '--resume', model, ...same, ...free, '--out', 'resumed.json'], { cwd });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const recorded = JSON.parse(readFileSync(join(cwd, model), 'utf8')) as { data: { heldOutRows: number[] } };
+    const resumed = JSON.parse(readFileSync(join(cwd, 'resumed.json'), 'utf8')) as typeof recorded & { training: { iterations: number } };
+    expect(resumed.training.iterations).toBe(114);
+    expect(resumed.data.heldOutRows).toEqual(recorded.data.heldOutRows);
+  });
+});
+
 describe('valid but awkward input, end to end', () => {
   it('predicts a BOM, CRLF, quoted file given on standard input', async () => {
     const result = await runCli(['predict', '-', '--model', model], { cwd, input: readFileSync(join(cwd, 'awkward.csv')) });

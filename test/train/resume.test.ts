@@ -107,6 +107,33 @@ describe('resume', () => {
     });
   });
 
+  describe('settings that would change the run', () => {
+    const dataset = sampleDataset(400);
+    let stoppedRun: Promise<Model> | undefined;
+    const stopped = (): Promise<Model> =>
+      (stoppedRun ??= fitModel(dataset, small, { events: stopAfter(5) }).then((run) => throughFile(run.model, 'stopped.json')));
+    const hint = '--resume continues a run as it was started: leave out what differs (or give the recorded value), or train a new model without --resume.';
+
+    it('are refused, each named as its option with the recorded value, rather than ignored', async () => {
+      const changed: TrainConfig = { ...small, preset: 'best', seed: 7, holdout: 0.2, augment: null, patience: 2, batchSize: 0 };
+      await expect(refusal(fitModel(dataset, changed, { resumeFrom: await stopped() }))).resolves.toEqual([
+        '--preset best, --batch-size full, --holdout 0.2, --seed 7, --patience 2 and --no-augment differ from the resumed run ' +
+          '(--preset default, --batch-size 32, --holdout 50, --seed 42, no --patience, augmentation)',
+        hint,
+      ]);
+      await expect(refusal(fitModel(dataset, { ...small, learningRate: 0.1 }, { resumeFrom: await stopped() }))).resolves.toEqual([
+        '--lr 0.1 differs from the resumed run (--lr 0.05)',
+        hint,
+      ]);
+    });
+
+    it('are accepted when they equal the recorded ones; more epochs and another report interval are accepted', async () => {
+      const resumed = await fitModel(dataset, { ...small, epochs: 4, logEvery: 3 }, { resumeFrom: await stopped() });
+      expect(resumed.outcome).toMatchObject({ stopReason: 'completed', iterations: 44 });
+      expect(resumed.model.data.heldOutRows).toEqual((await stopped()).data.heldOutRows);
+    });
+  });
+
   it('refuses to resume on a different training file', async () => {
     const dataset = sampleDataset(200);
     const { model } = await fitModel(dataset, { ...small, epochs: 1 });
@@ -213,7 +240,7 @@ describe('resume across the networks of a committee', () => {
   it('refuses to resume with another number of members', async () => {
     const stopped = await fitModel(dataset, committee, { events: stopAfter(5) });
     await expect(fitModel(dataset, { ...committee, members: 2 }, { resumeFrom: stopped.model })).rejects.toThrow(
-      "--members 2 differs from the resumed run's 3",
+      '--members 2 differs from the resumed run (--members 3)',
     );
   });
 });
