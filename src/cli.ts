@@ -7,7 +7,7 @@ import { debugEnabled } from './debug.js';
 import { DigitsError, ExitCode, describeFileError, isBrokenPipe, isSystemError } from './errors.js';
 import { stderrChalk } from './ui/color.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
-import { batchSize, hiddenUnits, holdout, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList, seed } from './commands/options.js';
+import { batchSize, hiddenUnits, holdout, maxThreads, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList, seed, threadCount } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
 import { presetNames } from './train/presets.js';
 import { defaultHost, defaultPort, portNumber } from './serve/options.js';
@@ -96,7 +96,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)')
     .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', seed)
     .option('--log-every <n>', 'report every n iterations (default 10)', positiveInt)
-    .option('--threads <n>', 'worker threads for the kernels (default: cores available)', positiveInt)
+    .option('--threads <n>', `worker threads for the kernels, 1 to ${maxThreads} (default: cores available)`, threadCount)
     .option('--json', 'JSON lines on stdout: one object per report, then a summary', false)
     .option('--quiet', 'only errors', false)
     .addOption(progressOption())
@@ -126,7 +126,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .argument('<file>', 'CSV of images (a label column, if any, is ignored); - for stdin')
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--out <path>', 'write the submission here (atomically) instead of stdout')
-    .option('--threads <n>', 'threads for predicting (default: cores available)', positiveInt)
+    .option('--threads <n>', `threads for predicting, 1 to ${maxThreads} (default: cores available)`, threadCount)
     .option('--quiet', 'only errors', false)
     .addOption(progressOption())
     .addOption(maxErrorsOption())
@@ -154,7 +154,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--json', 'one JSON object on stdout', false)
     .option('--mistakes <n>', 'worst mistakes to draw, 0 for none (default: as many as fit across the terminal)', nonNegativeInt)
-    .option('--threads <n>', 'threads for predicting a whole file (default: cores available)', positiveInt)
+    .option('--threads <n>', `threads for predicting a whole file, 1 to ${maxThreads} (default: cores available)`, threadCount)
     .option('--quiet', 'only errors', false)
     .addOption(progressOption())
     .addOption(maxErrorsOption())

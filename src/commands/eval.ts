@@ -1,5 +1,4 @@
 /** `digits eval [file]`: score a model on a labelled file, or on the held-out rows it recorded. */
-import { availableParallelism } from 'node:os';
 import { loadModel, type Model } from '../model/file.js';
 import { PredictThreads } from '../model/predictThreads.js';
 import { checkSameTrainingFile, evaluate, heldOutTarget, type Evaluation } from '../model/evaluation.js';
@@ -8,6 +7,7 @@ import { confusedPairs, formatEvalReport, mistakesForWidth, rankMistakes } from 
 import { imageSide, pixelScale, type Dataset } from '../data/dataset.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
+import { defaultThreads } from './options.js';
 import { writeToStdout } from './output.js';
 import { displayPath } from './paths.js';
 import { count, outputWidth } from '../ui/format.js';
@@ -34,7 +34,7 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
   const target = file === undefined ? heldOutTarget(model, options.model) : { path: file, rowIds: undefined };
   // A whole file is predicted as it is read, on every thread, as predict does; the held-out tenth of a training
   // file is predicted after the reading, on this thread (its rows are known only once the file is).
-  const threads = target.rowIds === undefined ? new PredictThreads(options.threads ?? availableParallelism()) : null;
+  const threads = target.rowIds === undefined ? new PredictThreads(options.threads ?? defaultThreads()) : null;
   try {
     threads?.start(model.params, 1 / pixelScale, model.deskew);
     const predictEarly = threads

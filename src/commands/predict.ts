@@ -1,5 +1,4 @@
 /** `digits predict <file>`: a Kaggle submission (ImageId,Label) on stdout, or atomically to --out. */
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pixelScale } from '../data/dataset.js';
 import { loadModel } from '../model/file.js';
@@ -10,6 +9,7 @@ import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
+import { defaultThreads } from './options.js';
 import { writeToStdout } from './output.js';
 import { displayPath, ensureParentFolder, refuseOverwriting } from './paths.js';
 
@@ -40,7 +40,7 @@ export async function runPredict(file: string, options: PredictOptions, context:
   }
   const reporter = commandReporter(options, context);
   // The threads start first, so that they are ready when the first rows are.
-  const threads = new PredictThreads(options.threads ?? availableParallelism());
+  const threads = new PredictThreads(options.threads ?? defaultThreads());
   try {
     return await predictFile(file, options, context, reporter, threads);
   } finally {

@@ -1,11 +1,6 @@
 /** Choosing the engine for --threads: the plain single-threaded one, or worker threads over shared memory. */
-import { availableParallelism } from 'node:os';
 import { sharedBuffer, ThreadEngine } from '../nn/threads.js';
 import { localEngineFactory, type EngineFactory } from '../train/fit.js';
-
-export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
-}
 
 export function createEngineFactory(threads: number): EngineFactory {
   if (threads <= 1) return localEngineFactory;

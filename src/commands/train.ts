@@ -10,9 +10,9 @@ import type { ProgressMode } from '../ui/reporter.js';
 import { count, percent, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
-import { maxHidden } from './options.js';
+import { defaultThreads, maxHidden } from './options.js';
 import { bundledTrainFile, displayPath, prepareOutput, refuseOverwriting, type NamedPath } from './paths.js';
-import { createEngineFactory, defaultThreads } from './threads.js';
+import { createEngineFactory } from './threads.js';
 import { learningCurveOutput, plotMessage, writeLearningCurve } from './plot.js';
 
 export interface TrainOptions {

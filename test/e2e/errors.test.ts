@@ -255,6 +255,27 @@ const wrongOptions: readonly Case[] = [
     code: 2,
     stderr: "error: missing required argument 'file'\n(see: digits predict --help)\n",
   },
+  // --threads above the limit is refused as the option is read, before any thread starts. Each case would also
+  // fail at once without the limit (a missing file, model or argument), so that losing the limit shows as a wrong
+  // message, not as 1,000 threads (prediction threads start before the model and file are read).
+  {
+    name: 'train --threads 1000',
+    args: ['train', 'nowhere.csv', '--threads', '1000'],
+    code: 2,
+    stderr: "error: option '--threads <n>' argument '1000' is invalid. Expected a whole number from 1 to 64, like 2.\n(see: digits train --help)\n",
+  },
+  {
+    name: 'eval --threads 1000',
+    args: ['eval', 'nowhere.csv', '--model', 'missing.json', '--threads', '1000'],
+    code: 2,
+    stderr: "error: option '--threads <n>' argument '1000' is invalid. Expected a whole number from 1 to 64, like 2.\n(see: digits eval --help)\n",
+  },
+  {
+    name: 'predict --threads 1000',
+    args: ['predict', '--threads', '1000'],
+    code: 2,
+    stderr: "error: option '--threads <n>' argument '1000' is invalid. Expected a whole number from 1 to 64, like 2.\n(see: digits predict --help)\n",
+  },
   {
     name: '--resume of a finished run without asking for more: refused before the data is read',
     args: ['train', 'nowhere.csv', '--resume', model],

@@ -1,7 +1,7 @@
 /** Option values: each parser accepts what its option means and refuses the rest saying what it accepts. */
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'commander';
-import { batchSize, hiddenUnits, holdout, nonNegativeNumber, positiveInt, positiveNumber, seed } from '../../src/commands/options.js';
+import { batchSize, hiddenUnits, holdout, nonNegativeNumber, positiveInt, positiveNumber, seed, threadCount } from '../../src/commands/options.js';
 
 function refusal(parse: (value: string) => unknown, value: string): string {
   try {
@@ -15,7 +15,7 @@ function refusal(parse: (value: string) => unknown, value: string): string {
 
 const cases: ReadonlyArray<{ option: string; parse: (value: string) => unknown; good: Array<[string, unknown]>; bad: string[]; message: string }> = [
   {
-    option: '--epochs, --iterations, --log-every, --threads, --patience, --max-errors',
+    option: '--epochs, --iterations, --log-every, --patience, --max-errors',
     parse: positiveInt,
     good: [['1', 1], ['12', 12], [' 3 ', 3]],
     bad: ['0', '-1', '1.5', 'abc', '', '1e3', '0x10', '99999999999999999999'],
@@ -27,6 +27,13 @@ const cases: ReadonlyArray<{ option: string; parse: (value: string) => unknown; 
     good: [['1', 1], ['256', 256], ['4096', 4096]],
     bad: ['0', '-5', '4097', '1000000', '12.5', 'many'],
     message: 'Expected a whole number from 1 to 4096, like 256.',
+  },
+  {
+    option: '--threads (train, predict, eval)',
+    parse: threadCount,
+    good: [['1', 1], ['2', 2], ['64', 64]],
+    bad: ['0', '65', '1000', '-1', '1.5', 'all'],
+    message: 'Expected a whole number from 1 to 64, like 2.',
   },
   {
     option: '--seed',
