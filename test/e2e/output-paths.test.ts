@@ -128,7 +128,7 @@ describe('an output path that would overwrite an input or another output', () =>
     },
     {
       name: 'train --plot onto the model being resumed',
-      args: ['train', ...tiny, '--resume', 'model.json', '--out', 'next.json', '--plot', 'model.json'],
+      args: ['train', ...tiny, '--epochs', '2', '--resume', 'model.json', '--out', 'next.json', '--plot', 'model.json'],
       stderr:
         'error: --plot model.json is the same file as the resumed model model.json\n' +
         '  Writing there would destroy the resumed model; give --plot another path.\n',
