@@ -454,6 +454,7 @@ describe('outputLayerStep', () => {
   it.each([
     [1, 1, 2],
     [7, 10, 10],
+    [9, 37, 10],
     [5, 13, 3],
   ])('equals the unfused kernels bit for bit (R=%i, H=%i, K=%i)', (R, H, K) => {
     const random = new Random(7000 + R * 100 + H * 10 + K);
