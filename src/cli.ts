@@ -206,7 +206,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
         'report for full-batch runs) to an SVG file, written atomically.',
     )
     .argument('[model]', `model file (default: ${defaultModelPath})`)
-    .argument('[out]', 'SVG file to write (default: the model\'s path with .svg)')
+    .argument('[out]', 'SVG file to write, - for stdout (default: the model\'s path with .svg)')
     .option('--quiet', 'only errors', false)
     .addHelpText(
       'after',

@@ -6,6 +6,7 @@ import { networkTitle, runSummary } from '../ui/info.js';
 import { learningCurveSvg } from '../ui/svg.js';
 import { count } from '../ui/format.js';
 import type { CommandContext } from './context.js';
+import { writeToStdout } from './output.js';
 import { defaultModelPath, displayPath, ensureParentFolder, refuseOverwriting } from './paths.js';
 
 export interface PlotOptions {
@@ -19,11 +20,16 @@ export function defaultPlotPath(modelPath: string): string {
 
 export const learningCurveOutput: OutputKind = { noun: 'the learning curves', example: 'curves.svg' };
 
+/** The model's learning curves as an SVG document. */
+function learningCurveOf(model: Model): string {
+  const labels = { title: networkTitle(model), subtitle: runSummary(model), augmented: model.training.config.augment !== null };
+  return learningCurveSvg(model.history, labels);
+}
+
 /** Writes the model's learning curves to `path` (atomically); returns how many reports were drawn. */
 export function writeLearningCurve(model: Model, path: string): number {
   ensureParentFolder(path);
-  const labels = { title: networkTitle(model), subtitle: runSummary(model), augmented: model.training.config.augment !== null };
-  writeFileAtomic(path, learningCurveSvg(model.history, labels));
+  writeFileAtomic(path, learningCurveOf(model));
   return model.history.length;
 }
 
@@ -39,6 +45,11 @@ export async function runPlot(
   context: CommandContext,
 ): Promise<number> {
   const modelPath = modelArg ?? defaultModelPath;
+  if (outArg === '-') {
+    // `-` is standard output, as for the CSV arguments: digits plot m.json - | rsvg-convert -o curve.png
+    await writeToStdout(context.stdout, learningCurveOf(loadModel(modelPath)));
+    return 0;
+  }
   const outPath = resolve(context.cwd, outArg ?? defaultPlotPath(modelPath));
   refuseOverwriting([{ name: 'the SVG file', path: outPath }], [{ name: 'the model', path: modelPath }], context.cwd);
   const model = loadModel(modelPath);

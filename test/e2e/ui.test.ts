@@ -333,6 +333,14 @@ describe('digits plot', () => {
     expect(readFileSync(join(work, 'out', 'curves.png')).subarray(1, 4).toString('latin1')).toBe('PNG');
   });
 
+  it('- writes the same picture to stdout, and no file named -', async () => {
+    const run = await digits(['plot', 'models/model.json', '-']);
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(readFileSync(join(work, 'models', 'model.svg'), 'utf8'));
+    expect(existsSync(join(work, '-'))).toBe(false);
+  });
+
   it('refuses a missing model with exit 2', async () => {
     const run = await digits(['plot', 'nowhere.json', 'x.svg']);
     expect(run.code).toBe(2);
