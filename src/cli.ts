@@ -324,17 +324,22 @@ export function createSignalHandler(stop: StopFlag, actions: SignalActions): (si
     const code = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
     if (stop.graceful && !stop.requested) {
       stop.requested = signal;
-      actions.write(`\nStopping after this step to save the model (${signal}); press Ctrl-C again to quit at once without saving.\n`);
+      actions.write(
+        stop.serving
+          ? `\nStopping the server (${signal}); press Ctrl-C again to quit at once.\n`
+          : `\nStopping after this step to save the model (${signal}); press Ctrl-C again to quit at once without saving.\n`,
+      );
       return;
     }
     if (actions.terminal) actions.write('\x1b[?25h');
-    actions.write(stop.requested ? '\nStopped at once; the model was not saved.\n' : `\nInterrupted (${signal}).\n`);
+    const atOnce = stop.serving ? '\nStopped at once.\n' : '\nStopped at once; the model was not saved.\n';
+    actions.write(stop.requested ? atOnce : `\nInterrupted (${signal}).\n`);
     actions.exit(code);
   };
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const stop: StopFlag = { requested: null, graceful: false, finished: false, finishWithoutReaders: false };
+  const stop: StopFlag = { requested: null, graceful: false, finished: false, finishWithoutReaders: false, serving: false };
   let exitCode = 0;
   const exitNow = (code: number): void => {
     stop.finished = true;

@@ -17,6 +17,8 @@ export interface StopFlag {
    * stdout or stderr (`digits train --json | head -1`) only silences it. Otherwise a closed pipe ends the program.
    */
   finishWithoutReaders: boolean;
+  /** True while serve runs: the first signal closes the server (there is no model to save). */
+  serving: boolean;
 }
 
 export interface CommandContext {

@@ -106,6 +106,7 @@ export async function runServe(options: ServeOptions, context: CommandContext): 
     context.stderr.write(chalk.yellow(`Listening on ${options.host}: other machines on the network can open the page too.\n`));
   }
   // The first Ctrl-C now asks the server to close cleanly (before this, it quits at once).
+  context.stop.serving = true;
   context.stop.graceful = true;
   const signal = await stopRequested(context);
   await close(server);

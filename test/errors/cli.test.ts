@@ -49,7 +49,7 @@ describe('printError', () => {
 
 describe('signals', () => {
   function harness(graceful: boolean): { stop: StopFlag; log: string[]; exits: number[]; handle: (s: NodeJS.Signals) => void } {
-    const stop: StopFlag = { requested: null, graceful, finished: false, finishWithoutReaders: false };
+    const stop: StopFlag = { requested: null, graceful, finished: false, finishWithoutReaders: false, serving: false };
     const log: string[] = [];
     const exits: number[] = [];
     const handle = createSignalHandler(stop, { write: (t) => log.push(t), exit: (c) => exits.push(c), terminal: false });
@@ -65,6 +65,16 @@ describe('signals', () => {
     handle('SIGINT');
     expect(exits).toEqual([ExitCode.interrupted]);
     expect(log.at(-1)).toBe('\nStopped at once; the model was not saved.\n');
+  });
+
+  it('while serving, the first Ctrl-C closes the server and says so; the second quits at once', () => {
+    const { stop, log, exits, handle } = harness(true);
+    stop.serving = true;
+    handle('SIGINT');
+    expect(log.join('')).toBe('\nStopping the server (SIGINT); press Ctrl-C again to quit at once.\n');
+    handle('SIGINT');
+    expect(exits).toEqual([ExitCode.interrupted]);
+    expect(log.at(-1)).toBe('\nStopped at once.\n');
   });
 
   it('during training, SIGTERM stops after the step too, and a second one exits 143', () => {
@@ -94,7 +104,7 @@ describe('signals', () => {
   });
 
   it('shows the cursor again on a terminal (a progress bar hides it)', () => {
-    const stop: StopFlag = { requested: null, graceful: false, finished: false, finishWithoutReaders: false };
+    const stop: StopFlag = { requested: null, graceful: false, finished: false, finishWithoutReaders: false, serving: false };
     const log: string[] = [];
     createSignalHandler(stop, { write: (t) => log.push(t), exit: () => undefined, terminal: true })('SIGINT');
     expect(log[0]).toBe('\x1b[?25h');
