@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { createParameters, parameterCount, type NetworkShape, type Parameters } from '../nn/network.js';
 import { joinMembers } from '../nn/committee.js';
-import type { OptimizerName, OptimizerState } from '../nn/optimizers.js';
+import { optimizerNames, type OptimizerName, type OptimizerState } from '../nn/optimizers.js';
 import { describeFileError, failure, inputError, isSystemError } from '../errors.js';
 import { presetNames, type TrainConfig } from '../train/presets.js';
 import type { TrainingReport, StopReason } from '../train/trainer.js';
@@ -283,7 +283,6 @@ export function parseModelText(bytes: Uint8Array, path: string): unknown {
   }
 }
 
-const optimizerNames: readonly OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'adam'];
 const scheduleNames: readonly string[] = ['constant', 'cosine', 'step'];
 const initNames: readonly string[] = ['uniform', 'he'];
 const stopReasons: readonly StopReason[] = ['completed', 'early-stopped', 'interrupted'];

@@ -12,6 +12,16 @@ import {
   type NetworkShape,
   type Parameters,
 } from './network.js';
+import { createOptimizerState, optimizerStep, type OptimizerName, type OptimizerSettings, type OptimizerState } from './optimizers.js';
+
+/** One optimizer step: how, at what learning rate, and on which parameters weight decay acts. */
+export interface ParameterUpdate {
+  readonly settings: OptimizerSettings;
+  /** From the engine's optimizerState(); its step count goes up by one. */
+  readonly state: OptimizerState;
+  readonly lr: number;
+  readonly decayRanges: ReadonlyArray<readonly [number, number]>;
+}
 
 export interface GradientEngine {
   readonly params: Parameters;
@@ -21,6 +31,13 @@ export interface GradientEngine {
    * row id), at the current params. Returns the summed loss and the number of correct predictions.
    */
   gradient(input: SparseRows, labels: Uint8Array, rowIds: Uint32Array, R: number): BatchResult;
+  /**
+   * A training step: gradient(), then params moved by one optimizer step from that gradient. The same numbers as
+   * gradient() followed by optimizerStep(); the thread engine shares the update out among its threads.
+   */
+  trainStep(input: SparseRows, labels: Uint8Array, rowIds: Uint32Array, R: number, update: ParameterUpdate): BatchResult;
+  /** Optimizer state that trainStep can update: a copy of `from` (a resumed run's) when given, else a fresh one. */
+  optimizerState(name: OptimizerName, from: OptimizerState | null): OptimizerState;
   /** Writes class probabilities (rowIds.length, K) for the given rows into probs. */
   predict(input: SparseRows, rowIds: Uint32Array, probs: Float64Array): void;
   /** Releases threads, if any. */
@@ -44,6 +61,16 @@ export class LocalEngine implements GradientEngine {
   gradient(input: SparseRows, labels: Uint8Array, rowIds: Uint32Array, R: number): BatchResult {
     this.grads.data.fill(0);
     return gradientInSlices(this.params, this.grads, this.workspace, input, labels, rowIds, 0, R, 1 / R);
+  }
+
+  trainStep(input: SparseRows, labels: Uint8Array, rowIds: Uint32Array, R: number, update: ParameterUpdate): BatchResult {
+    const result = this.gradient(input, labels, rowIds, R);
+    optimizerStep(update.settings, update.state, this.params.data, this.grads.data, update.lr, update.decayRanges);
+    return result;
+  }
+
+  optimizerState(name: OptimizerName, from: OptimizerState | null): OptimizerState {
+    return copyOptimizerState(from ?? createOptimizerState(name, this.params.data.length), (length) => new Float64Array(length));
   }
 
   predict(input: SparseRows, rowIds: Uint32Array, probs: Float64Array): void {
@@ -73,4 +100,26 @@ export function gradientInSlices(
     total.correct += part.correct;
   }
   return total;
+}
+
+/** A copy of `state` whose arrays come from `allocate` (shared memory, for the thread engine). */
+export function copyOptimizerState(state: OptimizerState, allocate: (length: number) => Float64Array): OptimizerState {
+  const first = allocate(state.first.length);
+  first.set(state.first);
+  const second = allocate(state.second.length);
+  second.set(state.second);
+  return { name: state.name, step: state.step, first, second };
+}
+
+/**
+ * Adds the threads' gradients up, in thread order, into the first: parts[0][k] = parts[0][k] + parts[1][k] + ...
+ * for k in [from, to). Each element is summed on its own, so threads can share the elements out and still get
+ * exactly what one thread adding whole arrays one after the other gets.
+ */
+export function sumGradients(parts: readonly Float64Array[], from: number, to: number): void {
+  const sum = parts[0]!;
+  for (let t = 1; t < parts.length; t++) {
+    const part = parts[t]!;
+    for (let k = from; k < to; k++) sum[k]! += part[k]!;
+  }
 }

@@ -4,6 +4,8 @@
  */
 
 export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adam';
+/** Every optimizer, in a fixed order (the thread engine passes an optimizer to its workers by its index here). */
+export const optimizerNames: readonly OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'adam'];
 export type ScheduleName = 'constant' | 'cosine' | 'step';
 
 export interface OptimizerSettings {
@@ -52,14 +54,36 @@ export function optimizerStep(
   decayRanges: ReadonlyArray<readonly [number, number]>,
 ): void {
   state.step++;
+  updateParameters(settings, state, params, grads, lr, decayRanges, 0, params.length);
+}
+
+/**
+ * optimizerStep's update for params[from..to) only, with state.step already counting this step: each element's
+ * update depends on that element alone, so threads can update disjoint parts of one step, with the same result.
+ */
+export function updateParameters(
+  settings: OptimizerSettings,
+  state: OptimizerState,
+  params: Float64Array,
+  grads: Float64Array,
+  lr: number,
+  decayRanges: ReadonlyArray<readonly [number, number]>,
+  from: number,
+  to: number,
+): void {
   const decayed = 1 - lr * settings.weightDecay;
+  const update = (start: number, end: number, shrink: number): void => {
+    const first = Math.max(start, from);
+    const last = Math.min(end, to);
+    if (first < last) updateRange(settings, state, params, grads, lr, shrink, first, last);
+  };
   let at = 0;
   for (const [start, end] of decayRanges) {
-    if (start > at) updateRange(settings, state, params, grads, lr, 1, at, start);
-    updateRange(settings, state, params, grads, lr, decayed, start, end);
+    if (start > at) update(at, start, 1);
+    update(start, end, decayed);
     at = end;
   }
-  if (at < params.length) updateRange(settings, state, params, grads, lr, 1, at, params.length);
+  if (at < params.length) update(at, params.length, 1);
 }
 
 /** The update of params[start..end), each first multiplied by `shrink` (1 for no weight decay). */

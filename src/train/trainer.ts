@@ -7,12 +7,7 @@ import type { SparseRows } from '../data/dataset.js';
 import type { Split } from '../data/split.js';
 import type { GradientEngine } from '../nn/engine.js';
 import { predictedClasses, weightRanges } from '../nn/network.js';
-import {
-  createOptimizerState,
-  learningRateAt,
-  optimizerStep,
-  type OptimizerState,
-} from '../nn/optimizers.js';
+import { learningRateAt, type OptimizerState } from '../nn/optimizers.js';
 import { Random } from '../nn/random.js';
 import { failure } from '../errors.js';
 import { meanCrossEntropy } from './metrics.js';
@@ -157,10 +152,9 @@ export async function train(
   // will be asked about, after learning invariances from distorted ones. The learning-rate schedule is unchanged.
   const firstCleanEpoch = plan.totalEpochs - config.cleanEpochs;
   const params = engine.params.data;
-  const grads = engine.grads.data;
   const K = engine.params.shape.classCount;
   const decayRanges = weightRanges(engine.params.shape);
-  const optimizer = resume?.optimizer ?? createOptimizerState(config.optimizer, params.length);
+  const optimizer = engine.optimizerState(config.optimizer, resume?.optimizer ?? null);
   const optimizerSettings = {
     name: config.optimizer,
     momentum: config.momentum,
@@ -276,7 +270,9 @@ export async function train(
       rowIds = fullBatch ? order : order.subarray(start, start + R);
     }
     const labels = augmenter ? augmenter.labels : data.labels;
-    const result = engine.gradient(input, labels, rowIds, R);
+    const lr = learningRateAt(schedule, iteration, totalIterations);
+    // The step's loss is measured before the update, which happens in the same call (on every thread).
+    const result = engine.trainStep(input, labels, rowIds, R, { settings: optimizerSettings, state: optimizer, lr, decayRanges });
     const meanLoss = result.lossSum / R;
     if (!Number.isFinite(meanLoss) || meanLoss > 1e3) {
       throw failure(
@@ -284,8 +280,6 @@ export async function train(
         [`No model was written. Try a lower learning rate than --lr ${config.learningRate}.`],
       );
     }
-    const lr = learningRateAt(schedule, iteration, totalIterations);
-    optimizerStep(optimizerSettings, optimizer, params, grads, lr, decayRanges);
     iteration++;
     for (const sums of [windowSums, epochSums]) {
       sums.loss += result.lossSum;
