@@ -7,7 +7,7 @@ import { learningCurveSvg } from '../ui/svg.js';
 import { count } from '../ui/format.js';
 import type { CommandContext } from './context.js';
 import { writeToStdout } from './output.js';
-import { defaultModelPath, displayPath, ensureParentFolder, refuseOverwriting } from './paths.js';
+import { defaultModelPath, displayPath, ensureParentFolder, prepareOutput, refuseOverwriting } from './paths.js';
 
 export interface PlotOptions {
   quiet: boolean;
@@ -52,6 +52,7 @@ export async function runPlot(
   }
   const outPath = resolve(context.cwd, outArg ?? defaultPlotPath(modelPath));
   refuseOverwriting([{ name: 'the SVG file', path: outPath }], [{ name: 'the model', path: modelPath }], context.cwd);
+  prepareOutput(outPath, context.cwd, learningCurveOutput);
   const model = loadModel(modelPath);
   const reports = writeLearningCurve(model, outPath);
   if (!options.quiet) context.stderr.write(plotMessage(reports, outPath, context.cwd) + '\n');

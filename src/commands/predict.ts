@@ -4,14 +4,16 @@ import { pixelScale } from '../data/dataset.js';
 import { loadModel } from '../model/file.js';
 import { checkCompatible } from '../model/inference.js';
 import { PredictThreads } from '../model/predictThreads.js';
-import { writeFileAtomic } from '../model/atomic.js';
+import { writeFileAtomic, type OutputKind } from '../model/atomic.js';
 import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { defaultThreads } from './options.js';
 import { writeToStdout } from './output.js';
-import { displayPath, ensureParentFolder, refuseOverwriting } from './paths.js';
+import { displayPath, ensureParentFolder, prepareOutput, refuseOverwriting } from './paths.js';
+
+const submissionOutput: OutputKind = { noun: 'the submission', example: 'submission.csv' };
 
 export interface PredictOptions {
   model: string;
@@ -37,6 +39,8 @@ export async function runPredict(file: string, options: PredictOptions, context:
       { name: 'the model', path: options.model },
     ];
     refuseOverwriting([{ name: '--out', path: options.out }], inputs, context.cwd);
+    // As train does for its model: a directory or an unwritable place is said now, not after the whole read.
+    prepareOutput(resolve(context.cwd, options.out), context.cwd, submissionOutput);
   }
   const reporter = commandReporter(options, context);
   // The threads start first, so that they are ready when the first rows are.

@@ -160,6 +160,19 @@ describe('an output path that would overwrite an input or another output', () =>
     expect(snapshot(folder)).toEqual(before);
   });
 
+  it.each([
+    ['train', ['train', 'train.csv', ...tiny, '--out', 'adir'], 'the model, like adir/model.json'],
+    ['predict', ['predict', 'test.csv', '--model', 'model.json', '--out', 'adir'], 'the submission, like adir/submission.csv'],
+    ['plot', ['plot', 'model.json', 'adir'], 'the learning curves, like adir/curves.svg'],
+  ])('%s into a directory: refused with exit 2 before anything is read, as by every command', async (command, args, example) => {
+    const folder = folderFor(`directory-${command}`);
+    mkdirSync(join(folder, 'adir'));
+    const run = await runCli(args as string[], { cwd: folder });
+    expect(run.stderr).toBe(`error: cannot write adir: it is a directory\n  Give a file name for ${example}\n`);
+    expect(run.code).toBe(2);
+    expect(readdirSync(join(folder, 'adir'))).toEqual([]);
+  });
+
   it('train --resume into the model it resumes still works: that is what --resume is for', async () => {
     const folder = folderFor('resume-in-place');
     const run = await runCli(['train', '--resume', 'model.json', '--out', 'model.json', '--epochs', '2', '--quiet'], { cwd: folder });
