@@ -21,7 +21,8 @@ export function heldOutCount(holdout: number, rows: number): number {
   const fraction = holdout > 0 && holdout < 1;
   const count = fraction ? Math.min(Math.round(holdout * rows), rows - 1) : Math.floor(holdout);
   if (count >= rows) {
-    throw inputError(`--holdout ${holdout} would hold out ${count} rows, but the file has only ${rows}, leaving none to train on`, [
+    const rowsWord = (n: number): string => `${n} row${n === 1 ? '' : 's'}`;
+    throw inputError(`--holdout ${holdout} would hold out ${rowsWord(count)}, but the file has only ${rows}, leaving none to train on`, [
       'Hold out fewer rows (a count, or a fraction like 0.1), or none with --holdout 0.',
     ]);
   }

@@ -8,6 +8,7 @@
  * committee also keeps its networks apart, in committeeState, for --resume to continue exactly.
  */
 import { readFileSync } from 'node:fs';
+import { pixelScale as datasetPixelScale } from '../data/dataset.js';
 import { createParameters, parameterCount, type NetworkShape, type Parameters } from '../nn/network.js';
 import { joinMembers } from '../nn/committee.js';
 import { optimizerNames, type OptimizerName, type OptimizerState } from '../nn/optimizers.js';
@@ -324,6 +325,8 @@ export function modelFromJson(json: unknown, name: string): Model {
   check.tensor(parameters.b2, 'parameters.b2', [K], params.b2);
   const normalization = check.object(root.normalization, 'normalization');
   const pixelScale = check.number(normalization.divideBy, 'normalization.divideBy', { above: 0 });
+  // Every kernel divides by the one scale training used; a file asking for another could not be honoured.
+  if (pixelScale !== datasetPixelScale) check.fail('normalization.divideBy', `is ${pixelScale}, but digits divides pixels by ${datasetPixelScale}`);
   // Absent from files written before deskewing: those models read images as they are.
   const deskew = normalization.deskew === undefined ? false : check.boolean(normalization.deskew, 'normalization.deskew');
   const classes = check.array(root.classes, 'classes').map((c, k) => check.int(c, `classes[${k}]`, 0, 1e9));

@@ -36,7 +36,7 @@ describe('heldOutCount', () => {
     expect(heldOutCount(999, 1000)).toBe(999);
     expect(() => heldOutCount(1000, 1000)).toThrow('--holdout 1000 would hold out 1000 rows, but the file has only 1000, leaving none to train on');
     expect(() => heldOutCount(5000, 1000)).toThrow('--holdout 5000 would hold out 5000 rows, but the file has only 1000, leaving none to train on');
-    expect(() => heldOutCount(1, 1)).toThrow('--holdout 1 would hold out 1 rows, but the file has only 1, leaving none to train on');
+    expect(() => heldOutCount(1, 1)).toThrow('--holdout 1 would hold out 1 row, but the file has only 1, leaving none to train on');
   });
 });
 

@@ -113,6 +113,11 @@ const damages: readonly DamageCase[] = [
     message: 'M: normalization.divideBy is 0, expected a number greater than 0',
   },
   {
+    name: 'a pixel scale other than the one every kernel uses',
+    damage: (j) => { j.normalization.divideBy = 1; return j; },
+    message: 'M: normalization.divideBy is 1, but digits divides pixels by 255',
+  },
+  {
     name: 'too few classes',
     damage: (j) => { j.classes.pop(); return j; },
     message: 'M: classes has 9 entries, expected 10 (architecture.classCount)',
