@@ -81,7 +81,7 @@ export async function readDigitCsv(path: string, options: ReadCsvOptions): Promi
       options.fastPath === false
         ? { line: 1, rest: source.chunks }
         : await readPlainRows(source.chunks, builder, { onProgress: progress, expectedBytes });
-    if (handover) await parseWithCsvParse(handover.rest, builder, source.name, progress);
+    if (handover) await parseWithCsvParse(handover.rest, handover.line, builder, source.name, progress);
   } finally {
     source.close();
   }
@@ -96,16 +96,20 @@ export async function readDigitCsv(path: string, options: ReadCsvOptions): Promi
  */
 async function parseWithCsvParse(
   chunks: AsyncIterable<Buffer>,
+  firstLine: number,
   builder: TableBuilder,
   name: string,
   progress: () => void,
 ): Promise<void> {
+  // The line the latest complete record ended on: a quote never closed opened the record after it.
+  let lastRecordEnd = firstLine - 1;
   const parser = parse({
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,
     trim: false,
     on_record: (record: string[], context: { lines: number }) => {
+      lastRecordEnd = context.lines;
       builder.addRecord(record, context.lines);
       if (builder.rowCount % 2048 === 0) progress();
       return null;
@@ -117,20 +121,26 @@ async function parseWithCsvParse(
       for await (const record of records) void record;
     });
   } catch (error) {
-    throw translateParseError(error, name);
+    throw translateParseError(error, name, lastRecordEnd + 1);
   }
 }
 
-/** csv-parse's own errors (unbalanced quotes and the like), said in the user's terms with file and line. */
-export function translateParseError(error: unknown, name: string): unknown {
+/**
+ * csv-parse's own errors (unbalanced quotes and the like), said in the user's terms with file and line.
+ * `recordStart` is the line the record being parsed began on: csv-parse reports a quote never closed at the end
+ * of the file, where the quoted field it swallowed stops, not where it opened.
+ */
+export function translateParseError(error: unknown, name: string, recordStart?: number): unknown {
   if (!(error instanceof CsvError)) return error;
   const context = error as CsvError & { lines?: number; index?: number; field?: string };
   const where = typeof context.lines === 'number' ? `${name}:${context.lines}` : name;
   const column = typeof context.index === 'number' ? `: column ${context.index + 1}` : '';
   const quoteHint = ['Quotes (") may only surround a whole field, and a quote inside a quoted field is written twice ("").'];
   switch (error.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return inputError(`${where}: a quoted field starts here and is never closed (a " is missing)`, quoteHint);
+    case 'CSV_QUOTE_NOT_CLOSED': {
+      const opened = recordStart === undefined ? where : `${name}:${recordStart}`;
+      return inputError(`${opened}: a quoted field starts in this row and is never closed (a " is missing)`, quoteHint);
+    }
     case 'CSV_INVALID_CLOSING_QUOTE':
     case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
       return inputError(`${where}${column}: unexpected text after the closing quote of a field`, quoteHint);

@@ -218,7 +218,13 @@ const badCases: readonly BadCase[] = [
   {
     name: 'a quote that is never closed',
     content: `${header}\n1,0,"0,0,0\n2,0,0,0,0\n`,
-    message: 'F:3: a quoted field starts here and is never closed (a " is missing)',
+    message: 'F:2: a quoted field starts in this row and is never closed (a " is missing)',
+    details: [quoteHint],
+  },
+  {
+    name: 'a quote never closed, further in: the row it opened in, not the end of the file',
+    content: `${header}\n1,0,0,0,0\n2,0,0,0,0\n3,0,"0,0,0\n4,0,0,0,0\n5,0,0,0,0\n`,
+    message: 'F:4: a quoted field starts in this row and is never closed (a " is missing)',
     details: [quoteHint],
   },
   {
