@@ -27,7 +27,21 @@ import { failure, fileProblem, inputError, isSystemError } from '../errors.js';
  * writes are synchronous, so one at a time). Opening it with 'wx' refuses to reuse a name that exists.
  */
 export function temporaryPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  return join(dirname(path), `${temporaryPrefix(path)}${process.pid}.${Date.now().toString(36)}.tmp`);
+}
+
+/** Bytes of the target's name kept in a temporary file's: the rest of 255 is for the dot, pid, time and .tmp. */
+const maxNameInTemporary = 200;
+
+/**
+ * How the temporary files of `path` begin: a dot and its name, cut short for a long name, so that the temporary
+ * file's name stays within the 255 bytes file systems allow (a legal 245-byte name would otherwise fail).
+ */
+function temporaryPrefix(path: string): string {
+  // Whole characters (code points) are dropped, so that the cut never splits one.
+  const characters = Array.from(basename(path));
+  while (Buffer.byteLength(characters.join('')) > maxNameInTemporary) characters.pop();
+  return `.${characters.join('')}.`;
 }
 
 const unchangedHint = 'Nothing was changed: any previous file there is as it was.';
@@ -196,7 +210,7 @@ function megabytes(bytes: number): string {
  * a power cut). Only files of processes that no longer exist are touched.
  */
 export function removeStaleTemporaries(path: string): void {
-  const prefix = `.${basename(path)}.`;
+  const prefix = temporaryPrefix(path);
   let names: string[];
   try {
     names = readdirSync(dirname(path));

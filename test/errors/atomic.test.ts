@@ -100,6 +100,22 @@ describe('writeFileAtomic', () => {
     expect(leftovers()).toEqual([]);
   });
 
+  it('writes a file whose name is as long as the file system allows (its temporary file\'s name is cut short)', () => {
+    // 250 bytes: legal, but a temporary name of the whole name plus pid, time and .tmp would pass 255.
+    const longName = `${'é'.repeat(100)}${'m'.repeat(46)}.json`;
+    expect(Buffer.byteLength(longName)).toBe(251);
+    const target = join(scratch.path, longName);
+    writeFileAtomic(target, 'long');
+    expect(realFs.readFileSync(target, 'utf8')).toBe('long');
+    checkWritable(target);
+    const dead = join(scratch.path, `.${'é'.repeat(100)}.2147483646.abc1.tmp`); // the cut name, a killed writer
+    realFs.writeFileSync(dead, 'partial');
+    removeStaleTemporaries(target);
+    expect(realFs.existsSync(dead)).toBe(false);
+    expect(leftovers()).toEqual([]);
+    realFs.unlinkSync(target);
+  });
+
   it('removes temporary files left by killed writers, but not those of running processes', () => {
     const target = join(scratch.path, 'm.json');
     const dead = join(scratch.path, '.m.json.2147483646.abc1.tmp'); // no such process (above pid_max)
