@@ -461,8 +461,8 @@ export function outputLayerStep(
 /*
  * outputLayerStep's two H x K loops for Kaggle's ten classes, with the ten sums or gradients in local variables
  * instead of memory: the same operations in the same order as the general loops (the kernel tests hold the
- * fused step bit for bit equal to the unfused kernels for K = 10 and for other K). 784-128-10 training:
- * outputLayerStep went from 19% to N% of the CPU time.
+ * fused step bit for bit equal to the unfused kernels for K = 10 and for other K). Two epochs of 784-128-10
+ * training with Adam on one thread (CPU profile): the output side took 565 ms of 3,989 before, 235 of 3,530 after.
  */
 
 /** probs[kRow .. kRow+10) = b2 + sum over the row's active hidden units h, in order, of hidden[h] * w2[h, :]. */
