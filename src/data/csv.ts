@@ -81,7 +81,7 @@ export async function readDigitCsv(path: string, options: ReadCsvOptions): Promi
       options.fastPath === false
         ? { line: 1, rest: source.chunks }
         : await readPlainRows(source.chunks, builder, { onProgress: progress, expectedBytes });
-    if (handover) await parseWithCsvParse(handover.rest, handover.line, builder, source.name, progress);
+    if (handover) await parseWithCsvParse(handover.rest, builder, source.name, progress);
   } finally {
     source.close();
   }
@@ -96,20 +96,23 @@ export async function readDigitCsv(path: string, options: ReadCsvOptions): Promi
  */
 async function parseWithCsvParse(
   chunks: AsyncIterable<Buffer>,
-  firstLine: number,
   builder: TableBuilder,
   name: string,
   progress: () => void,
 ): Promise<void> {
-  // The line the latest complete record ended on: a quote never closed opened the record after it.
-  let lastRecordEnd = firstLine - 1;
+  // Where the latest complete record ended, and how many blank lines csv-parse had skipped by then: a quote never
+  // closed opened the record after it, past the blank lines skipped since (the blank lines csv-parse is handed
+  // before the fast path's hand-over line count among them).
+  let lastRecordEnd = 0;
+  let blankLinesThen = 0;
   const parser = parse({
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,
     trim: false,
-    on_record: (record: string[], context: { lines: number }) => {
+    on_record: (record: string[], context: { lines: number; empty_lines: number }) => {
       lastRecordEnd = context.lines;
+      blankLinesThen = context.empty_lines;
       builder.addRecord(record, context.lines);
       if (builder.rowCount % 2048 === 0) progress();
       return null;
@@ -121,7 +124,9 @@ async function parseWithCsvParse(
       for await (const record of records) void record;
     });
   } catch (error) {
-    throw translateParseError(error, name, lastRecordEnd + 1);
+    const blankLines = (error as { empty_lines?: unknown }).empty_lines;
+    const recordStart = typeof blankLines === 'number' ? lastRecordEnd + 1 + blankLines - blankLinesThen : undefined;
+    throw translateParseError(error, name, recordStart);
   }
 }
 

@@ -255,6 +255,7 @@ describe('bad input: the same message whichever path reads it', () => {
     ['too many fields', 'label,p0,p1\n1,2,3\n1,2,3,4\n'],
     ['a quote never closed', 'label,p0,p1\n1,2,3\n1,"2,3\n4,5,6\n'],
     ['a quote never closed, rows and a blank line in', 'label,p0,p1\n1,2,3\n\n1,2,3\n1,2,3\n1,"2,3\n4,5,6\n7,8,9\n'],
+    ['a quote never closed after blank lines', 'label,pixel1\n\n\r\n",0'],
     ['a bad row, then a quote never closed', 'label,p0,p1\n1,2,3\n1,999,3\n1,"2,3\n'],
     ['a quote inside a field', 'label,p0,p1\n1,2,3\n1,2"2,3\n'],
     ['a bad row, then a quote inside a field', 'label,p0,p1\n1,2,300\n1,2"2,3\n'],
