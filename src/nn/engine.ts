@@ -70,7 +70,8 @@ export class LocalEngine implements GradientEngine {
   }
 
   optimizerState(name: OptimizerName, from: OptimizerState | null): OptimizerState {
-    return copyOptimizerState(from ?? createOptimizerState(name, this.params.data.length), (length) => new Float64Array(length));
+    const allocate = (length: number): Float64Array => new Float64Array(length);
+    return from ? copyOptimizerState(from, allocate) : createOptimizerState(name, this.params.data.length, allocate);
   }
 
   predict(input: SparseRows, rowIds: Uint32Array, probs: Float64Array): void {

@@ -28,13 +28,18 @@ export interface OptimizerState {
   readonly second: Float64Array;
 }
 
-export function createOptimizerState(name: OptimizerName, size: number): OptimizerState {
+/** A fresh state for `size` parameters; `allocate` makes its arrays (shared memory, for the thread engine). */
+export function createOptimizerState(
+  name: OptimizerName,
+  size: number,
+  allocate: (length: number) => Float64Array = (length) => new Float64Array(length),
+): OptimizerState {
   const needsFirst = name !== 'sgd';
   return {
     name,
     step: 0,
-    first: new Float64Array(needsFirst ? size : 0),
-    second: new Float64Array(name === 'adam' ? size : 0),
+    first: allocate(needsFirst ? size : 0),
+    second: allocate(name === 'adam' ? size : 0),
   };
 }
 

@@ -237,7 +237,7 @@ export class ThreadEngine implements GradientEngine {
 
   optimizerState(name: OptimizerName, from: OptimizerState | null): OptimizerState {
     const shared = (length: number): Float64Array => new Float64Array(sharedBuffer(length * 8), 0, length);
-    const state = copyOptimizerState(from ?? createOptimizerState(name, this.params.data.length), shared);
+    const state = from ? copyOptimizerState(from, shared) : createOptimizerState(name, this.params.data.length, shared);
     for (const port of this.ports) port.postMessage({ first: state.first, second: state.second });
     this.announce(Command.adopt, this.rangeBounds(), -1, -1, 0);
     this.waitForWorkers();
