@@ -13,6 +13,7 @@ import {
   softmaxForward,
   sparseBackward,
   sparseForward,
+  sparseStepTenByTen,
 } from './kernels.js';
 import type { Random } from './random.js';
 
@@ -158,6 +159,12 @@ export function accumulateGradient(
   const { hiddenSize: H, classCount: K } = params.shape;
   if (R > ws.maxRows) throw new RangeError(`accumulateGradient: ${R} rows exceed the workspace's ${ws.maxRows}`);
   for (let r = 0; r < R; r++) ws.labels[r] = labels[rowIds[r]!]!;
+  if (H === 10 && K === 10) {
+    return sparseStepTenByTen(
+      grads.w1, grads.b1, grads.w2, grads.b2, ws.hidden, ws.dhidden, ws.probs, ws.dlogits,
+      input, rowIds, ws.labels, inputScale, params.w1, params.b1, params.w2, params.b2, lossScale, R,
+    );
+  }
   sparseForward(ws.hidden, input, rowIds, inputScale, params.w1, params.b1, R, H);
   const result = outputLayerStep(
     ws.dhidden, grads.w2, grads.b2, ws.dlogits, ws.probs,

@@ -160,8 +160,9 @@ describe('the network on real sample rows', () => {
   });
   const shapeFor = (hiddenSize: number): NetworkShape => ({ inputSize: 784, hiddenSize, classCount: 10 });
 
-  it('gives finite-difference gradients for b1, w2, b2 and sampled w1 entries; zero for pixels never inked', () => {
-    const shape = shapeFor(6);
+  // 784-10-10, the seed network's shape, takes its own fused kernel (sparseStepTenByTen); 6 units the general ones.
+  it.each([6, 10])('gives finite-difference gradients for b1, w2, b2 and sampled w1 entries; zero for pixels never inked (H=%i)', (hiddenSize) => {
+    const shape = shapeFor(hiddenSize);
     const rowIds = Uint32Array.from({ length: 12 }, (_, r) => r * 4);
     const c = makeCase(shape, sample.pixels, sample.labels!, sample.rows, rowIds, 21, 'he');
     const R = rowIds.length;
