@@ -48,14 +48,19 @@ const unchangedHint = 'Nothing was changed: any previous file there is as it was
 const incompleteHint = 'The output is incomplete; do not use it.';
 
 /**
+ * What a file is written from: text, bytes, or text in pieces written one after the other, never joined (an
+ * Iterable that can be gone through again, for the size a failure reports).
+ */
+export type FileContent = string | Uint8Array | Iterable<string>;
+
+/**
  * Writes `content` to `path` atomically (or, for a device, FIFO or socket, directly). Throws a DigitsError
  * (exit 1) on failure, naming the file as `shownAs` (the path as the user gave it; `path` by default).
  */
-export function writeFileAtomic(path: string, content: string | Uint8Array, shownAs = path): void {
-  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+export function writeFileAtomic(path: string, content: FileContent, shownAs = path): void {
   const target = writeTargetOrFail(path, shownAs);
   if (isSpecialFile(target)) {
-    writeInPlace(target, bytes, shownAs);
+    writeInPlace(target, content, shownAs);
     return;
   }
   removeStaleTemporaries(target);
@@ -64,8 +69,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, show
   let fd: number | undefined;
   try {
     fd = openSync(temporary, 'wx', 0o644);
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    writeAll(fd, content);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -73,10 +77,28 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, show
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
     unlinkQuietly(temporary);
-    if (isSystemError(error)) throw writeFailure(error, shownAs, bytes.length);
+    if (isSystemError(error)) throw writeFailure(error, shownAs, byteLength(content));
     throw error;
   }
   syncFolder(dirname(target));
+}
+
+/** Writes all of `content` at the file's current position, a piece at a time. */
+function writeAll(fd: number, content: FileContent): void {
+  const pieces: Iterable<string | Uint8Array> = typeof content === 'string' || content instanceof Uint8Array ? [content] : content;
+  for (const piece of pieces) {
+    const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+  }
+}
+
+function byteLength(content: FileContent): number {
+  if (content instanceof Uint8Array) return content.length;
+  if (typeof content === 'string') return Buffer.byteLength(content);
+  let bytes = 0;
+  for (const piece of content) bytes += Buffer.byteLength(piece);
+  return bytes;
 }
 
 /**
@@ -135,18 +157,17 @@ function isSpecialFile(path: string): boolean {
  * file in its place. Opening a FIFO waits for a reader, as `>` does. Not atomic, so a failure says the output
  * is incomplete.
  */
-function writeInPlace(path: string, bytes: Uint8Array, shownAs: string): void {
+function writeInPlace(path: string, content: FileContent, shownAs: string): void {
   let fd: number | undefined;
   try {
     // Neither create nor truncate: it exists, and devices and FIFOs have nothing to truncate.
     fd = openSync(path, constants.O_WRONLY);
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    writeAll(fd, content);
     closeSync(fd);
     fd = undefined;
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
-    if (isSystemError(error)) throw writeFailure(error, shownAs, bytes.length, incompleteHint);
+    if (isSystemError(error)) throw writeFailure(error, shownAs, byteLength(content), incompleteHint);
     throw error;
   }
 }

@@ -11,9 +11,10 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import type { Dataset } from '../../src/data/dataset.js';
 import { DigitsError } from '../../src/errors.js';
 import { temporaryPathFor } from '../../src/model/atomic.js';
-import { loadModel, modelFormat, modelVersion, saveModel, type Model } from '../../src/model/file.js';
+import { loadModel, modelFileText, modelFormat, modelVersion, saveModel, toJson, type Model } from '../../src/model/file.js';
 import { fitModel } from '../../src/train/fit.js';
 import { presets, type TrainConfig } from '../../src/train/presets.js';
+import { smallCommitteeModel } from '../errors/fixtures.js';
 import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
 
 /** A switch for simulating a full disk in the middle of writing (see the ENOSPC test). */
@@ -132,6 +133,21 @@ describe('save -> load', () => {
     expect(json.format).toBe(modelFormat);
     expect(json.version).toBe(modelVersion);
     expect(json.parameters).toMatchObject({ w1: { shape: [784, 8] }, b1: { shape: [8] }, w2: { shape: [8, 10] }, b2: { shape: [10] } });
+  });
+
+  it('writes, in pieces, exactly the text of JSON.stringify: Adam\'s two moments, SGD\'s none, a committee\'s networks', () => {
+    const sgd: Model = { ...model, optimizer: { name: 'sgd', step: 4, first: new Float64Array(0), second: new Float64Array(0) } };
+    for (const [name, saved] of [['adam', model], ['sgd', sgd], ['committee', smallCommitteeModel()]] as const) {
+      const path = join(folder, `${name}.json`);
+      saveModel(path, saved);
+      const expected = JSON.stringify(toJson(saved)) + '\n';
+      expect(readFileSync(path, 'utf8') === expected, name).toBe(true);
+      const pieces = [...modelFileText(saved)!];
+      expect(pieces.join('') === expected, name).toBe(true);
+      // w1 (784 x 8 = 6,272 numbers) alone takes two pieces: the numbers are never all in one string.
+      const numbersIn = (piece: string): number => piece.split(',').length;
+      if (name === 'adam') expect(Math.max(...pieces.map(numbersIn))).toBeLessThan(784 * 8);
+    }
   });
 
   it('saves again over the same path: the file holds what was written last', () => {

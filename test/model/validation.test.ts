@@ -466,4 +466,20 @@ describe('a model file that is not a model is refused', () => {
     expect(error.exitCode).toBe(1);
     expect(readFileSync(path).equals(before)).toBe(true);
   });
+
+  it('never saves a model whose optimizer state or committee networks hold a number that is not finite', () => {
+    const path = join(scratch.path, 'saved.json');
+    saveModel(path, smallModel());
+    const before = readFileSync(path);
+    const overflowed = smallModel();
+    overflowed.optimizer!.second[5] = Infinity; // Adam's second moment of a gradient that overflowed
+    const committee = smallCommitteeModel();
+    committee.committee!.members[1]![2] = NaN;
+    for (const broken of [overflowed, committee]) {
+      const error = errorOf(() => saveModel(path, broken));
+      expect(error.message).toBe(`not writing ${path}: its optimizer state or a committee network holds a number that is not finite`);
+      expect(error.exitCode).toBe(1);
+      expect(readFileSync(path).equals(before)).toBe(true);
+    }
+  });
 });
