@@ -3,7 +3,9 @@
  * ratios. Printed on stdout and written to test/bench/results/latest.md (and latest.json, the raw figures).
  *
  *   seed     ms per full-batch iteration of the seed's 784-10-10 network on 41,000 rows:
- *            digits --preset seed (--threads 1 and 2) vs the numpy re-implementation (seed_numpy.py)
+ *            digits --preset seed (--threads 1 and 2) vs the numpy re-implementation (seed_numpy.py), the
+ *            median of --runs rounds; beside them, as a yardstick, the same iteration in C (seed_native.c,
+ *            built with cc in a scalar and a 128-bit SIMD flavour; left out when there is no C compiler)
  *   mlp      s per epoch of a 784-128-10 network, mini-batches of 128, Adam 0.001, 41,000 rows:
  *            digits vs TensorFlow.js 4.22 on its wasm and its cpu backend (tfjs_mlp.mjs)
  *   load     whole-process wall time: digits predict test.csv and digits eval train.csv vs
@@ -289,40 +291,42 @@ function slope(points, a, b) {
 
 const mb = (bytes) => (bytes === null ? null : bytes / 1e6);
 
-async function benchSeed(files, python) {
-  const result = { digits: {}, numpy: null };
-  const iterations = seedLong;
-  for (const threads of threadCounts) {
-    log(`seed: digits --preset seed --iterations ${iterations} --threads ${threads}...`);
-    const out = join(work(), `model-seed-${threads}.json`);
-    const r = await digits(
-      ['train', files.train, '--preset', 'seed', '--iterations', String(iterations), '--json', '--threads', String(threads), '--out', out],
-      { rss: true },
-    );
-    const events = jsonLines(r.stdout);
-    const points = events.filter((e) => e.kind === 'iteration').map((e) => ({ x: e.iteration, seconds: e.elapsedSeconds }));
-    const summary = events.find((e) => e.event === 'summary');
-    const s = slope(points, seedShort, seedLong);
-    result.digits[threads] = {
-      msPerIteration: s.perUnit * 1000,
-      trainRows: events.find((e) => e.event === 'start')?.trainRows ?? null,
-      slope: s,
-      heldOutAccuracy: summary?.heldOutAccuracy ?? null,
-      loadSeconds: summary?.loadSeconds ?? null,
-      trainSeconds: summary?.trainSeconds ?? null,
-      wallSeconds: r.seconds,
-      peakMB: mb(r.peakBytes),
-    };
-    log(`  ${fixed(s.perUnit * 1000)} ms/iteration (wall ${fixed(r.seconds)} s)`);
-  }
-  log(`seed: numpy seed_numpy.py --iterations ${iterations + 1}...`);
+/** The run whose msPerIteration is the median of `rounds` (the middle one of an odd count), with every figure. */
+function medianRun(rounds) {
+  const sorted = [...rounds].sort((a, b) => a.msPerIteration - b.msPerIteration);
+  return { ...sorted[(sorted.length - 1) >> 1], all: rounds.map((r) => r.msPerIteration) };
+}
+
+async function seedDigits(files, threads) {
+  const out = join(work(), `model-seed-${threads}.json`);
+  const r = await digits(
+    ['train', files.train, '--preset', 'seed', '--iterations', String(seedLong), '--json', '--threads', String(threads), '--out', out],
+    { rss: true },
+  );
+  const events = jsonLines(r.stdout);
+  const points = events.filter((e) => e.kind === 'iteration').map((e) => ({ x: e.iteration, seconds: e.elapsedSeconds }));
+  const summary = events.find((e) => e.event === 'summary');
+  const s = slope(points, seedShort, seedLong);
+  return {
+    msPerIteration: s.perUnit * 1000,
+    trainRows: events.find((e) => e.event === 'start')?.trainRows ?? null,
+    slope: s,
+    heldOutAccuracy: summary?.heldOutAccuracy ?? null,
+    loadSeconds: summary?.loadSeconds ?? null,
+    trainSeconds: summary?.trainSeconds ?? null,
+    wallSeconds: r.seconds,
+    peakMB: mb(r.peakBytes),
+  };
+}
+
+async function seedNumpy(files, python) {
   // The seed reports after iteration i when i % 10 == 0 (0-based), i.e. after 1, 11, 21, ... steps.
-  const r = await run(python.python, [join(here, 'seed_numpy.py'), files.train, '--iterations', String(iterations + 1)], { rss: true });
+  const r = await run(python.python, [join(here, 'seed_numpy.py'), files.train, '--iterations', String(seedLong + 1)], { rss: true });
   const events = benchLines(r.stderr);
   const points = events.filter((e) => e.event === 'iteration').map((e) => ({ x: e.iterations, seconds: e.seconds }));
   const s = slope(points, seedShort + 1, seedLong + 1);
   const loaded = events.find((e) => e.event === 'loaded');
-  result.numpy = {
+  return {
     msPerIteration: s.perUnit * 1000,
     trainRows: loaded?.train_rows ?? null,
     slope: s,
@@ -332,7 +336,83 @@ async function benchSeed(files, python) {
     wallSeconds: r.seconds,
     peakMB: mb(r.peakBytes),
   };
-  log(`  ${fixed(s.perUnit * 1000)} ms/iteration (wall ${fixed(r.seconds)} s)`);
+}
+
+/**
+ * seed_native.c's two builds (see its header): `scalar`, one double operation at a time as V8 runs digits'
+ * loops, and `simd128`, two at a time as WebAssembly's SIMD would. Null, with the reason logged, without a C
+ * compiler.
+ */
+const nativeBuilds = {
+  scalar: ['-O2', '-fno-tree-vectorize', '-fno-tree-slp-vectorize', '-ffp-contract=off'],
+  simd128: ['-O3', '-mno-avx', '-ffp-contract=off'],
+};
+
+function buildNative() {
+  const compiler = ['cc', 'gcc'].find((name) => spawnSync(name, ['--version'], { encoding: 'utf8' }).status === 0);
+  if (!compiler) {
+    log('seed: no C compiler (cc or gcc): the native yardstick is left out (apt-get install -y gcc).');
+    return null;
+  }
+  const version = spawnSync(compiler, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
+  const binaries = {};
+  for (const [name, flags] of Object.entries(nativeBuilds)) {
+    const binary = join(work(), `seed_native_${name}`);
+    const built = spawnSync(compiler, [...flags, '-pthread', '-o', binary, join(here, 'seed_native.c'), '-lm'], { encoding: 'utf8' });
+    if (built.status !== 0) {
+      log(`seed: building seed_native.c (${name}) failed; the native yardstick is left out:\n${built.stderr.trim()}`);
+      return null;
+    }
+    binaries[name] = binary;
+  }
+  return { compiler: version, binaries };
+}
+
+async function seedNative(files, binary, threads) {
+  const r = await run(binary, [files.train, '--iterations', String(seedLong + 1), '--threads', String(threads)]);
+  const events = benchLines(r.stderr);
+  const points = events.filter((e) => e.event === 'iteration').map((e) => ({ x: e.iterations, seconds: e.seconds }));
+  const s = slope(points, seedShort + 1, seedLong + 1);
+  return { msPerIteration: s.perUnit * 1000, slope: s, trainRows: events.find((e) => e.event === 'loaded')?.train_rows ?? null };
+}
+
+/**
+ * --runs rounds, each running every program once in turn (digits at each thread count, numpy, the native
+ * builds), so that a slow spell of the machine falls on all of them; each figure is its program's median round.
+ */
+async function benchSeed(files, python) {
+  const native = buildNative();
+  const rounds = { digits: {}, numpy: [], native: {} };
+  for (const threads of threadCounts) rounds.digits[threads] = [];
+  for (const name of Object.keys(native?.binaries ?? {})) {
+    rounds.native[name] = {};
+    for (const threads of threadCounts) rounds.native[name][threads] = [];
+  }
+  for (let round = 1; round <= runs; round++) {
+    for (const threads of threadCounts) {
+      log(`seed, round ${round} of ${runs}: digits --preset seed --iterations ${seedLong} --threads ${threads}...`);
+      const d = await seedDigits(files, threads);
+      rounds.digits[threads].push(d);
+      log(`  ${fixed(d.msPerIteration)} ms/iteration (wall ${fixed(d.wallSeconds)} s)`);
+    }
+    log(`seed, round ${round} of ${runs}: numpy seed_numpy.py --iterations ${seedLong + 1}...`);
+    const n = await seedNumpy(files, python);
+    rounds.numpy.push(n);
+    log(`  ${fixed(n.msPerIteration)} ms/iteration (wall ${fixed(n.wallSeconds)} s)`);
+    for (const [name, binary] of Object.entries(native?.binaries ?? {})) {
+      for (const threads of threadCounts) {
+        const c = await seedNative(files, binary, threads);
+        rounds.native[name][threads].push(c);
+        log(`  native ${name}, ${threads} thread(s): ${fixed(c.msPerIteration)} ms/iteration`);
+      }
+    }
+  }
+  const result = { digits: {}, numpy: medianRun(rounds.numpy), native: native ? { compiler: native.compiler, builds: {} } : null };
+  for (const threads of threadCounts) result.digits[threads] = medianRun(rounds.digits[threads]);
+  for (const [name, byThreads] of Object.entries(rounds.native)) {
+    result.native.builds[name] = {};
+    for (const threads of threadCounts) result.native.builds[name][threads] = medianRun(byThreads[threads]);
+  }
   return result;
 }
 
@@ -514,6 +594,22 @@ function render(results, context) {
         `| ≤ 200 MB${rss.digits.peakMB <= 200 ? ' ✓' : ' ✗'} |`,
     );
   }
+  if (seed?.native) {
+    const builds = seed.native.builds;
+    lines.push(
+      '',
+      `Yardstick: the same iteration in C (\`test/bench/seed_native.c\`: digits' sparse rows and loops, ${seed.native.compiler}), ms / iteration, ` +
+        `beside numpy's ${fixed(seed.numpy.msPerIteration)}. The scalar build does one double operation at a time, as V8 does with digits' Float64Array loops; ` +
+        `the simd128 build two at a time, as WebAssembly SIMD could. Median of ${runs} round${runs === 1 ? '' : 's'}:`,
+      '',
+    );
+    lines.push(`| Build | ${threadCounts.map((t) => `${t} thread${t === 1 ? '' : 's'} | ÷ numpy`).join(' | ')} |`);
+    lines.push(`|---|${threadCounts.map(() => '---:|---:').join('|')}|`);
+    const row = (label, figures) =>
+      lines.push(`| ${label} | ${threadCounts.map((t) => `${fixed(figures[t].msPerIteration)} | ${fixed(figures[t].msPerIteration / seed.numpy.msPerIteration, 2)}`).join(' | ')} |`);
+    row('digits (TypeScript, V8)', seed.digits);
+    for (const [name, flags] of Object.entries(nativeBuilds)) row(`C ${name} (\`${flags.join(' ')}\`)`, builds[name]);
+  }
   if (kernels) {
     lines.push('', `First-layer kernels (\`node test/bench/kernels.bench.mjs\`), ms per pass over ${kernels.results[0]?.rows} real rows ` +
       `(${fixed(kernels.nonZeroPerRow)} non-zero pixels a row) in training's row order, 1 thread, median of repeated passes:`, '');
@@ -525,6 +621,7 @@ function render(results, context) {
       const d = seed.digits[threads];
       lines.push(
         `- digits seed, ${threads} thread(s): \`digits train train.csv --preset seed --iterations ${seedLong} --json --threads ${threads}\`; ` +
+          `rounds: ${d.all.map((ms) => fixed(ms)).join(', ')} ms/iteration; the median round: ` +
           `slope of the reports' \`elapsedSeconds\` from iteration ${d.slope.from.x} (${fixed(d.slope.from.seconds)} s) to ${d.slope.to.x} (${fixed(d.slope.to.seconds)} s); ` +
           `held-out accuracy ${fixed(d.heldOutAccuracy * 100)}%; loading ${fixed(d.loadSeconds)} s in process; ${fixed(d.wallSeconds)} s wall; peak ${fixed(d.peakMB)} MB.`,
       );
@@ -532,7 +629,7 @@ function render(results, context) {
     const n = seed.numpy;
     lines.push(
       `- numpy seed: \`python3 test/bench/seed_numpy.py train.csv --iterations ${seedLong + 1}\` (pandas load, shuffle, X/255, rand-0.5 init, full-batch GD, alpha 0.1); ` +
-        `slope of its own perf_counter clock from ${n.slope.from.x} steps (${fixed(n.slope.from.seconds)} s) to ${n.slope.to.x} (${fixed(n.slope.to.seconds)} s); ` +
+        `rounds: ${n.all.map((ms) => fixed(ms)).join(', ')} ms/iteration; the median round: slope of its own perf_counter clock from ${n.slope.from.x} steps (${fixed(n.slope.from.seconds)} s) to ${n.slope.to.x} (${fixed(n.slope.to.seconds)} s); ` +
         `held-out accuracy ${fixed(n.heldOutAccuracy * 100)}%; loading ${fixed(n.loadSeconds)} s; ${fixed(n.wallSeconds)} s wall; peak ${fixed(n.peakMB)} MB; ` +
         `BLAS: ${n.blas.map((p) => p.split('/').pop()).join(', ') || 'unknown'} (OpenBLAS uses every core).`,
     );
