@@ -7,7 +7,8 @@
  *            median of --runs rounds; beside them, as a yardstick, the same iteration in C (seed_native.c,
  *            built with cc in a scalar and a 128-bit SIMD flavour; left out when there is no C compiler)
  *   mlp      s per epoch of a 784-128-10 network, mini-batches of 128, Adam 0.001, 41,000 rows:
- *            digits vs TensorFlow.js 4.22 on its wasm and its cpu backend (tfjs_mlp.mjs)
+ *            digits vs TensorFlow.js 4.22 on its wasm backend, the median of --runs rounds, and its cpu
+ *            backend, once (tfjs_mlp.mjs)
  *   load     whole-process wall time: digits predict test.csv and digits eval train.csv vs
  *            python3 -c "pandas.read_csv(file)"
  *   rss      peak RSS of one default-preset epoch of digits on train.csv vs the numpy seed
@@ -291,10 +292,10 @@ function slope(points, a, b) {
 
 const mb = (bytes) => (bytes === null ? null : bytes / 1e6);
 
-/** The run whose msPerIteration is the median of `rounds` (the middle one of an odd count), with every figure. */
-function medianRun(rounds) {
-  const sorted = [...rounds].sort((a, b) => a.msPerIteration - b.msPerIteration);
-  return { ...sorted[(sorted.length - 1) >> 1], all: rounds.map((r) => r.msPerIteration) };
+/** The run whose `key` figure is the median of `rounds` (the middle one of an odd count), with every round's in `all`. */
+function medianRun(rounds, key = 'msPerIteration') {
+  const sorted = [...rounds].sort((a, b) => a[key] - b[key]);
+  return { ...sorted[(sorted.length - 1) >> 1], all: rounds.map((r) => r[key]) };
 }
 
 async function seedDigits(files, threads) {
@@ -416,50 +417,77 @@ async function benchSeed(files, python) {
   return result;
 }
 
+async function mlpDigits(files, threads) {
+  const r = await digits([
+    'train', files.train, '--hidden', '128', '--batch-size', '128', '--epochs', String(mlpEpochs),
+    '--optimizer', 'adam', '--lr', '0.001', '--schedule', 'constant', '--weight-decay', '0', '--holdout', '1000',
+    // The same work as TensorFlow.js's model.fit on the same pixels: no augmentation, no deskewing.
+    '--no-augment', '--no-deskew', '--json', '--threads', String(threads), '--out', join(work(), `model-mlp-${threads}.json`),
+  ]);
+  const events = jsonLines(r.stdout);
+  const epochs = events.filter((e) => e.kind === 'epoch');
+  const s = slope(epochs.map((e) => ({ x: Math.round(e.epoch), seconds: e.elapsedSeconds })), 1, mlpEpochs);
+  return {
+    secondsPerEpoch: s.perUnit,
+    trainRows: events.find((e) => e.event === 'start')?.trainRows ?? null,
+    slope: s,
+    heldOutAccuracy: epochs.at(-1)?.heldOutAccuracy ?? null,
+    wallSeconds: r.seconds,
+  };
+}
+
+async function mlpTensorFlow(files, backend, epochCount) {
+  const r = await run(process.execPath, [join(here, 'tfjs_mlp.mjs'), files.train, '--backend', backend, '--epochs', String(epochCount)]);
+  const events = benchLines(r.stderr);
+  const start = events.find((e) => e.event === 'start');
+  const epochs = events.filter((e) => e.event === 'epoch');
+  const s = slope(epochs.map((e) => ({ x: e.epoch, seconds: e.seconds })), 1, epochCount);
+  return {
+    secondsPerEpoch: s.perUnit,
+    trainRows: start?.trainRows ?? null,
+    slope: s,
+    threads: start?.threads ?? null,
+    simd: start?.simd ?? null,
+    heldOutAccuracy: epochs.at(-1)?.heldOutAccuracy ?? null,
+    wallSeconds: r.seconds,
+  };
+}
+
+/**
+ * Like the seed section, --runs rounds of digits (each thread count) and TensorFlow.js's wasm backend, each
+ * figure its program's median round; the cpu backend, slow and only for context, runs once at the end.
+ */
 async function benchMlp(files) {
-  const result = { digits: {}, tfjs: {} };
-  for (const threads of threadCounts) {
-    log(`mlp: digits --hidden 128 --batch-size 128 --epochs ${mlpEpochs} --threads ${threads}...`);
-    const r = await digits([
-      'train', files.train, '--hidden', '128', '--batch-size', '128', '--epochs', String(mlpEpochs),
-      '--optimizer', 'adam', '--lr', '0.001', '--schedule', 'constant', '--weight-decay', '0', '--holdout', '1000',
-      // The same work as TensorFlow.js's model.fit on the same pixels: no augmentation, no deskewing.
-      '--no-augment', '--no-deskew', '--json', '--threads', String(threads), '--out', join(work(), `model-mlp-${threads}.json`),
-    ]);
-    const events = jsonLines(r.stdout);
-    const epochs = events.filter((e) => e.kind === 'epoch');
-    const s = slope(epochs.map((e) => ({ x: Math.round(e.epoch), seconds: e.elapsedSeconds })), 1, mlpEpochs);
-    result.digits[threads] = {
-      secondsPerEpoch: s.perUnit,
-      trainRows: events.find((e) => e.event === 'start')?.trainRows ?? null,
-      slope: s,
-      heldOutAccuracy: epochs.at(-1)?.heldOutAccuracy ?? null,
-      wallSeconds: r.seconds,
-    };
-    log(`  ${fixed(s.perUnit)} s/epoch (wall ${fixed(r.seconds)} s)`);
-  }
-  for (const [backend, epochCount] of [['wasm', mlpEpochs], ['cpu', tfCpuEpochs]]) {
-    log(`mlp: TensorFlow.js ${backend} backend, ${epochCount} epochs...`);
-    try {
-      const r = await run(process.execPath, [join(here, 'tfjs_mlp.mjs'), files.train, '--backend', backend, '--epochs', String(epochCount)]);
-      const events = benchLines(r.stderr);
-      const start = events.find((e) => e.event === 'start');
-      const epochs = events.filter((e) => e.event === 'epoch');
-      const s = slope(epochs.map((e) => ({ x: e.epoch, seconds: e.seconds })), 1, epochCount);
-      result.tfjs[backend] = {
-        secondsPerEpoch: s.perUnit,
-        trainRows: start?.trainRows ?? null,
-        slope: s,
-        threads: start?.threads ?? null,
-        simd: start?.simd ?? null,
-        heldOutAccuracy: epochs.at(-1)?.heldOutAccuracy ?? null,
-        wallSeconds: r.seconds,
-      };
-      log(`  ${fixed(s.perUnit)} s/epoch (wall ${fixed(r.seconds)} s)`);
-    } catch (error) {
-      result.tfjs[backend] = { error: String(error.message ?? error) };
-      log(`  failed: ${result.tfjs[backend].error}`);
+  const rounds = { digits: {}, wasm: [] };
+  for (const threads of threadCounts) rounds.digits[threads] = [];
+  let wasmError = null;
+  for (let round = 1; round <= runs; round++) {
+    for (const threads of threadCounts) {
+      log(`mlp, round ${round} of ${runs}: digits --hidden 128 --batch-size 128 --epochs ${mlpEpochs} --threads ${threads}...`);
+      const d = await mlpDigits(files, threads);
+      rounds.digits[threads].push(d);
+      log(`  ${fixed(d.secondsPerEpoch)} s/epoch (wall ${fixed(d.wallSeconds)} s)`);
     }
+    if (wasmError) continue;
+    log(`mlp, round ${round} of ${runs}: TensorFlow.js wasm backend, ${mlpEpochs} epochs...`);
+    try {
+      const t = await mlpTensorFlow(files, 'wasm', mlpEpochs);
+      rounds.wasm.push(t);
+      log(`  ${fixed(t.secondsPerEpoch)} s/epoch (wall ${fixed(t.wallSeconds)} s)`);
+    } catch (error) {
+      wasmError = String(error.message ?? error);
+      log(`  failed: ${wasmError}`);
+    }
+  }
+  const result = { digits: {}, tfjs: { wasm: wasmError ? { error: wasmError } : medianRun(rounds.wasm, 'secondsPerEpoch') } };
+  for (const threads of threadCounts) result.digits[threads] = medianRun(rounds.digits[threads], 'secondsPerEpoch');
+  log(`mlp: TensorFlow.js cpu backend, ${tfCpuEpochs} epochs (once)...`);
+  try {
+    result.tfjs.cpu = await mlpTensorFlow(files, 'cpu', tfCpuEpochs);
+    log(`  ${fixed(result.tfjs.cpu.secondsPerEpoch)} s/epoch (wall ${fixed(result.tfjs.cpu.wallSeconds)} s)`);
+  } catch (error) {
+    result.tfjs.cpu = { error: String(error.message ?? error) };
+    log(`  failed: ${result.tfjs.cpu.error}`);
   }
   return result;
 }
@@ -639,7 +667,7 @@ function render(results, context) {
       const d = mlp.digits[threads];
       lines.push(
         `- digits 784-128-10, ${threads} thread(s): \`digits train train.csv --hidden 128 --batch-size 128 --epochs ${mlpEpochs} --optimizer adam --lr 0.001 ` +
-          `--schedule constant --weight-decay 0 --holdout 1000 --no-augment --no-deskew --json --threads ${threads}\`; slope of the epoch reports' \`elapsedSeconds\`, epoch ${d.slope.from.x} to ${d.slope.to.x}; ` +
+          `--schedule constant --weight-decay 0 --holdout 1000 --no-augment --no-deskew --json --threads ${threads}\`; rounds: ${d.all.map((t) => fixed(t)).join(', ')} s/epoch; the median round: slope of the epoch reports' \`elapsedSeconds\`, epoch ${d.slope.from.x} to ${d.slope.to.x}; ` +
           `held-out accuracy ${fixed(d.heldOutAccuracy * 100)}% after ${mlpEpochs} epochs; ${fixed(d.wallSeconds)} s wall.`,
       );
     }
@@ -650,7 +678,7 @@ function render(results, context) {
       }
       lines.push(
         `- TensorFlow.js 4.22 ${backend} (\`node test/bench/tfjs_mlp.mjs train.csv --backend ${backend} --epochs ${t.slope.to.x}\`): tfjs-layers dense(128, relu) + dense(10, softmax), ` +
-          `Adam 0.001, batch 128, the same number of rows (${count(t.trainRows)} trained, 1,000 held out; its own seeded shuffle), float32; slope of onEpochEnd times, epoch ${t.slope.from.x} to ${t.slope.to.x}; ` +
+          `Adam 0.001, batch 128, the same number of rows (${count(t.trainRows)} trained, 1,000 held out; its own seeded shuffle), float32; ${t.all ? `rounds: ${t.all.map((x) => fixed(x)).join(', ')} s/epoch; the median round: ` : 'one run: '}slope of onEpochEnd times, epoch ${t.slope.from.x} to ${t.slope.to.x}; ` +
           `held-out accuracy ${fixed(t.heldOutAccuracy * 100)}%; ${t.threads} thread(s)${backend === 'wasm' ? `, SIMD ${t.simd ? 'on' : 'off'}` : ''}; ${fixed(t.wallSeconds)} s wall.`,
       );
     }
