@@ -486,7 +486,9 @@ function outputLayerRow(
  * pixels and lossScale (1/batch rows) for the loss; w1 (I,10), b1 (10), w2 (10,10), b2 (10). Adds dw1 (I,10),
  * db1 (10), dw2 (10,10) and db2 (10); writes hidden and dhidden (R,10), probs and dlogits (R,10).
  * Every value goes through the same operations in the same order as in the three kernels, so the numbers are
- * bit for bit the same (a test holds them equal).
+ * bit for bit the same (a test holds them equal). The two pixel loops are sparseForward's and addContiguous's
+ * blocks of ten written out again on purpose: calling addContiguous(..., 10, dhidden, o) for the backward one
+ * instead measured 8% slower a step (its stride is a variable there, not the constant 10).
  */
 export function sparseStepTenByTen(
   dw1: Float64Array,
