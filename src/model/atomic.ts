@@ -48,10 +48,11 @@ const unchangedHint = 'Nothing was changed: any previous file there is as it was
 const incompleteHint = 'The output is incomplete; do not use it.';
 
 /**
- * What a file is written from: text, bytes, or text in pieces written one after the other, never joined (an
- * Iterable that can be gone through again, for the size a failure reports).
+ * What a file is written from: text, bytes, or a function giving the text in pieces, which are written one after
+ * the other and never joined. The function gives them afresh at each call: a failure goes through them again for
+ * the size it reports.
  */
-export type FileContent = string | Uint8Array | Iterable<string>;
+export type FileContent = string | Uint8Array | (() => Iterable<string>);
 
 /**
  * Writes `content` to `path` atomically (or, for a device, FIFO or socket, directly). Throws a DigitsError
@@ -85,7 +86,7 @@ export function writeFileAtomic(path: string, content: FileContent, shownAs = pa
 
 /** Writes all of `content` at the file's current position, a piece at a time. */
 function writeAll(fd: number, content: FileContent): void {
-  const pieces: Iterable<string | Uint8Array> = typeof content === 'string' || content instanceof Uint8Array ? [content] : content;
+  const pieces: Iterable<string | Uint8Array> = typeof content === 'function' ? content() : [content];
   for (const piece of pieces) {
     const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
     let written = 0;
@@ -97,7 +98,7 @@ function byteLength(content: FileContent): number {
   if (content instanceof Uint8Array) return content.length;
   if (typeof content === 'string') return Buffer.byteLength(content);
   let bytes = 0;
-  for (const piece of content) bytes += Buffer.byteLength(piece);
+  for (const piece of content()) bytes += Buffer.byteLength(piece);
   return bytes;
 }
 

@@ -204,10 +204,10 @@ function modelDocument<Numbers>(model: Model, numbers: (values: Float64Array) =>
  * written straight from its Float64Array a few thousand numbers at a time (join gives a finite number the same
  * digits as JSON). Made as one string, saving a default model (784-256-10 with its momentum, 8.7 MB of text)
  * took about 20 MB on top of training's peak memory: the text, then its bytes.
- * Null if one of the arrays holds a number JSON cannot write (NaN or an infinity). The pieces can be gone
- * through more than once.
+ * Returns a function that gives the pieces afresh at each call (as writeFileAtomic takes them), or null if one
+ * of the arrays holds a number JSON cannot write (NaN or an infinity).
  */
-export function modelFileText(model: Model): Iterable<string> | null {
+export function modelFileText(model: Model): (() => Generator<string>) | null {
   const arrays: Float64Array[] = [];
   const around = JSON.stringify(modelDocument(model, (values) => values), (_key, value: unknown) => {
     if (!(value instanceof Float64Array)) return value;
@@ -217,19 +217,17 @@ export function modelFileText(model: Model): Iterable<string> | null {
   // The mark cannot come out of any other value: no string in a model holds a NUL character.
   if (around.length !== arrays.length + 1) throw new Error('modelFileText: an array mark was found in the document itself');
   if (arrays.some((values) => firstNonFinite(values) !== -1)) return null;
-  return {
-    *[Symbol.iterator]() {
-      yield around[0]!;
-      for (let k = 0; k < arrays.length; k++) {
-        const values = arrays[k]!;
-        for (let at = 0; at < values.length; at += numbersPerPiece) {
-          const text = values.subarray(at, at + numbersPerPiece).join(',');
-          yield at === 0 ? `[${text}` : `,${text}`;
-        }
-        yield values.length === 0 ? `[]${around[k + 1]!}` : `]${around[k + 1]!}`;
+  return function* pieces() {
+    yield around[0]!;
+    for (let k = 0; k < arrays.length; k++) {
+      const values = arrays[k]!;
+      for (let at = 0; at < values.length; at += numbersPerPiece) {
+        const text = values.subarray(at, at + numbersPerPiece).join(',');
+        yield at === 0 ? `[${text}` : `,${text}`;
       }
-      yield '\n';
-    },
+      yield values.length === 0 ? `[]${around[k + 1]!}` : `]${around[k + 1]!}`;
+    }
+    yield '\n';
   };
 }
 
@@ -259,17 +257,8 @@ export function saveModel(path: string, model: Model, shownAs = path): void {
       'This is a bug in digits; please report it. Any previous model file is unchanged.',
     ]);
   }
-  let text: Iterable<string> | null;
-  try {
-    text = modelFileText(model);
-  } catch (error) {
-    if (error instanceof RangeError) {
-      throw failure(`not writing ${shownAs}: the model is too large to write as JSON (${parameterCount(model.params.shape)} weights)`, [
-        'Use fewer --hidden units (or --members). Any previous model file is unchanged.',
-      ]);
-    }
-    throw error;
-  }
+  // In pieces, no model is too large to write as JSON: only the text around its number arrays is one string.
+  const text = modelFileText(model);
   if (text === null) {
     throw failure(`not writing ${shownAs}: its optimizer state or a committee network holds a number that is not finite`, [
       'Training went wrong (try a lower --lr); any previous model file is unchanged.',
