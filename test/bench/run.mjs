@@ -292,7 +292,10 @@ function slope(points, a, b) {
 
 const mb = (bytes) => (bytes === null ? null : bytes / 1e6);
 
-/** The run whose `key` figure is the median of `rounds` (the middle one of an odd count), with every round's in `all`. */
+/**
+ * The run whose `key` figure is the median of `rounds` (of an even count, the lower of the two middle ones), with
+ * every round's figure in `all`.
+ */
 function medianRun(rounds, key = 'msPerIteration') {
   const sorted = [...rounds].sort((a, b) => a[key] - b[key]);
   return { ...sorted[(sorted.length - 1) >> 1], all: rounds.map((r) => r[key]) };
@@ -361,12 +364,12 @@ function buildNative() {
     const binary = join(work(), `seed_native_${name}`);
     const built = spawnSync(compiler, [...flags, '-pthread', '-o', binary, join(here, 'seed_native.c'), '-lm'], { encoding: 'utf8' });
     if (built.status !== 0) {
-      log(`seed: building seed_native.c (${name}) failed; the native yardstick is left out:\n${built.stderr.trim()}`);
-      return null;
+      log(`seed: building seed_native.c (${name}) failed; that build is left out:\n${built.stderr.trim()}`);
+      continue;
     }
     binaries[name] = binary;
   }
-  return { compiler: version, binaries };
+  return Object.keys(binaries).length > 0 ? { compiler: version, binaries } : null;
 }
 
 async function seedNative(files, binary, threads) {
@@ -401,14 +404,21 @@ async function benchSeed(files, python) {
     rounds.numpy.push(n);
     log(`  ${fixed(n.msPerIteration)} ms/iteration (wall ${fixed(n.wallSeconds)} s)`);
     for (const [name, binary] of Object.entries(native?.binaries ?? {})) {
-      for (const threads of threadCounts) {
-        const c = await seedNative(files, binary, threads);
-        rounds.native[name][threads].push(c);
-        log(`  native ${name}, ${threads} thread(s): ${fixed(c.msPerIteration)} ms/iteration`);
+      try {
+        for (const threads of threadCounts) {
+          const c = await seedNative(files, binary, threads);
+          rounds.native[name][threads].push(c);
+          log(`  native ${name}, ${threads} thread(s): ${fixed(c.msPerIteration)} ms/iteration`);
+        }
+      } catch (error) {
+        // A yardstick, not a measurement the table needs: a failed build is left out, the rest goes on.
+        log(`  native ${name} failed, and is left out: ${error.message ?? error}`);
+        delete native.binaries[name];
+        delete rounds.native[name];
       }
     }
   }
-  const result = { digits: {}, numpy: medianRun(rounds.numpy), native: native ? { compiler: native.compiler, builds: {} } : null };
+  const result = { digits: {}, numpy: medianRun(rounds.numpy), native: native && Object.keys(rounds.native).length > 0 ? { compiler: native.compiler, builds: {} } : null };
   for (const threads of threadCounts) result.digits[threads] = medianRun(rounds.digits[threads]);
   for (const [name, byThreads] of Object.entries(rounds.native)) {
     result.native.builds[name] = {};
@@ -636,7 +646,7 @@ function render(results, context) {
     const row = (label, figures) =>
       lines.push(`| ${label} | ${threadCounts.map((t) => `${fixed(figures[t].msPerIteration)} | ${fixed(figures[t].msPerIteration / seed.numpy.msPerIteration, 2)}`).join(' | ')} |`);
     row('digits (TypeScript, V8)', seed.digits);
-    for (const [name, flags] of Object.entries(nativeBuilds)) row(`C ${name} (\`${flags.join(' ')}\`)`, builds[name]);
+    for (const [name, figures] of Object.entries(builds)) row(`C ${name} (\`${nativeBuilds[name].join(' ')}\`)`, figures);
   }
   if (kernels) {
     lines.push('', `First-layer kernels (\`node test/bench/kernels.bench.mjs\`), ms per pass over ${kernels.results[0]?.rows} real rows ` +

@@ -73,7 +73,9 @@ static SparseRows read_rows(const char *path) {
   data.indices = malloc(sizeof(uint16_t) * (size_t)lines * I);
   data.values = malloc((size_t)lines * I);
   data.labels = malloc((size_t)lines);
-  char *at = memchr(text, '\n', (size_t)size) + 1; /* past the header */
+  char *header = memchr(text, '\n', (size_t)size);
+  if (!header) die("the CSV file has no data rows");
+  char *at = header + 1;
   char *end = text + size;
   int seen = 0;
   uint32_t nonZero = 0;
@@ -100,6 +102,7 @@ static SparseRows read_rows(const char *path) {
   }
   data.offsets[data.rows] = nonZero;
   free(text);
+  if (data.rows == 0) die("no rows left to train on after the 1000 held out");
   return data;
 }
 
@@ -214,7 +217,9 @@ int main(int argc, char **argv) {
 
   const double started = seconds_now();
   for (int i = 0; i < iterations; i++) {
-    for (int t = 1; t < threads; t++) pthread_create(&ids[t], NULL, run_slice, &slices[t]);
+    for (int t = 1; t < threads; t++) {
+      if (pthread_create(&ids[t], NULL, run_slice, &slices[t]) != 0) die("cannot start a thread");
+    }
     slice_gradient(&slices[0]);
     for (int t = 1; t < threads; t++) pthread_join(ids[t], NULL);
     double lossSum = 0;
