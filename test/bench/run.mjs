@@ -323,12 +323,20 @@ async function seedDigits(files, threads) {
   };
 }
 
+/**
+ * Slope of a seed reference's `BENCH {"event": "iteration", "iterations": n, "seconds": t}` lines (seed_numpy.py,
+ * seed_native.c). Like the seed, they report after iteration i when i % 10 == 0 (0-based), i.e. after 1, 11, 21,
+ * ... steps, hence the + 1.
+ */
+function seedReferenceSlope(events) {
+  const points = events.filter((e) => e.event === 'iteration').map((e) => ({ x: e.iterations, seconds: e.seconds }));
+  return slope(points, seedShort + 1, seedLong + 1);
+}
+
 async function seedNumpy(files, python) {
-  // The seed reports after iteration i when i % 10 == 0 (0-based), i.e. after 1, 11, 21, ... steps.
   const r = await run(python.python, [join(here, 'seed_numpy.py'), files.train, '--iterations', String(seedLong + 1)], { rss: true });
   const events = benchLines(r.stderr);
-  const points = events.filter((e) => e.event === 'iteration').map((e) => ({ x: e.iterations, seconds: e.seconds }));
-  const s = slope(points, seedShort + 1, seedLong + 1);
+  const s = seedReferenceSlope(events);
   const loaded = events.find((e) => e.event === 'loaded');
   return {
     msPerIteration: s.perUnit * 1000,
@@ -344,14 +352,14 @@ async function seedNumpy(files, python) {
 
 /**
  * seed_native.c's two builds (see its header): `scalar`, one double operation at a time as V8 runs digits'
- * loops, and `simd128`, two at a time as WebAssembly's SIMD would. Null, with the reason logged, without a C
- * compiler.
+ * loops, and `simd128`, two at a time as WebAssembly's SIMD would.
  */
 const nativeBuilds = {
   scalar: ['-O2', '-fno-tree-vectorize', '-fno-tree-slp-vectorize', '-ffp-contract=off'],
   simd128: ['-O3', '-mno-avx', '-ffp-contract=off'],
 };
 
+/** The builds that compiled, by name, and the compiler's name; null, with the reason logged, when none did. */
 function buildNative() {
   const compiler = ['cc', 'gcc'].find((name) => spawnSync(name, ['--version'], { encoding: 'utf8' }).status === 0);
   if (!compiler) {
@@ -375,8 +383,7 @@ function buildNative() {
 async function seedNative(files, binary, threads) {
   const r = await run(binary, [files.train, '--iterations', String(seedLong + 1), '--threads', String(threads)]);
   const events = benchLines(r.stderr);
-  const points = events.filter((e) => e.event === 'iteration').map((e) => ({ x: e.iterations, seconds: e.seconds }));
-  const s = slope(points, seedShort + 1, seedLong + 1);
+  const s = seedReferenceSlope(events);
   return { msPerIteration: s.perUnit * 1000, slope: s, trainRows: events.find((e) => e.event === 'loaded')?.train_rows ?? null };
 }
 
