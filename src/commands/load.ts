@@ -1,5 +1,6 @@
 /** Reading a CSV with a progress bar on a terminal: shared by the commands that read data. */
-import { readDigitCsv, type LabelRequirement, type ReadCsvOptions } from '../data/csv.js';
+import { readDigitCsv, type ReadCsvOptions } from '../data/csv.js';
+import type { LabelRequirement } from '../data/csvHeader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Reporter } from '../ui/reporter.js';
 import { statSync } from 'node:fs';

@@ -6,7 +6,7 @@ import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeFileError, failure, inputError, isSystemError } from '../errors.js';
-import { checkWritable, modelOutput, writeTarget, type OutputKind } from '../model/atomic.js';
+import { checkWritable, modelOutput, writeTarget, type OutputKind } from '../io/atomic.js';
 
 /** The bundled sample of real Kaggle rows, used when `digits train` gets no file. */
 export const bundledTrainFile = fileURLToPath(new URL('../../data/sample/train.csv.gz', import.meta.url));

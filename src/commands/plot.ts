@@ -1,7 +1,8 @@
 /** `digits plot [model] [out.svg]`: the learning curves kept in a model, drawn as an SVG file. */
 import { resolve } from 'node:path';
-import { writeFileAtomic, type OutputKind } from '../model/atomic.js';
-import { loadModel, type Model } from '../model/file.js';
+import { writeFileAtomic, type OutputKind } from '../io/atomic.js';
+import { loadModel } from '../model/file.js';
+import type { Model } from '../train/model.js';
 import { networkTitle, runSummary } from '../ui/info.js';
 import { learningCurveSvg } from '../ui/svg.js';
 import { count } from '../ui/format.js';

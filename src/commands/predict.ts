@@ -4,7 +4,7 @@ import { pixelScale } from '../data/dataset.js';
 import { loadModel } from '../model/file.js';
 import { checkCompatible } from '../model/inference.js';
 import { PredictThreads } from '../model/predictThreads.js';
-import { writeFileAtomic, type OutputKind } from '../model/atomic.js';
+import { writeFileAtomic, type OutputKind } from '../io/atomic.js';
 import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';

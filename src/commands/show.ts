@@ -4,7 +4,8 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { inputError } from '../errors.js';
-import { loadModel, type Model } from '../model/file.js';
+import { loadModel } from '../model/file.js';
+import type { Model } from '../train/model.js';
 import { checkCompatible, predictRows } from '../model/inference.js';
 import { imageSide, type Dataset } from '../data/dataset.js';
 import type { ProgressMode, Reporter } from '../ui/reporter.js';
@@ -13,7 +14,7 @@ import { count, outputWidth, percent } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { readDigitCsv } from '../data/csv.js';
-import { openInput } from '../data/source.js';
+import { openInput } from '../io/source.js';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { displayPath } from './paths.js';

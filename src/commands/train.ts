@@ -1,7 +1,8 @@
 /** `digits train [file]`: parse options into a configuration, load the CSV, fit, save, summarise. */
 import { resolve } from 'node:path';
 import { ExitCode, inputError } from '../errors.js';
-import { loadModel, saveModel, type MemberResult, type Model } from '../model/file.js';
+import { loadModel, saveModel } from '../model/file.js';
+import type { MemberResult, Model } from '../train/model.js';
 import { fitModel } from '../train/fit.js';
 import { checkResume } from '../train/resume.js';
 import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';

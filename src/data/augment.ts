@@ -5,8 +5,19 @@
  * Works on square images (28x28 for Kaggle); the output is a small sparse batch the kernels read as usual.
  */
 import { imageSide, type Dataset, type SparseRows } from './dataset.js';
-import type { AugmentSettings } from '../train/presets.js';
-import { Random } from '../nn/random.js';
+import { Random } from './random.js';
+
+export interface AugmentSettings {
+  /** Largest shift in pixels, each axis. */
+  readonly maxShift: number;
+  /** Largest rotation in degrees, either way. */
+  readonly maxRotation: number;
+  /** Largest relative change of scale, either way (0.1 = 90%..110%). */
+  readonly maxScale: number;
+  /** Elastic distortion strength in pixels (0 for none) and smoothness (Gaussian sigma). */
+  readonly elasticAlpha: number;
+  readonly elasticSigma: number;
+}
 
 export interface AugmentedBatch {
   readonly input: SparseRows;

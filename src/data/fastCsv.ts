@@ -12,7 +12,7 @@
  *
  * Not here: checking rows for errors or wording messages (csv.ts does both), or CSV's quoting rules.
  */
-import type { CsvLayout } from './csv.js';
+import type { CsvLayout } from './csvHeader.js';
 
 /** Where the fast path puts what it reads: csv.ts's TableBuilder. */
 export interface PlainRowSink {

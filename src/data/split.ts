@@ -2,7 +2,7 @@
  * The held-out split and mini-batch order. Rows are shuffled with the run's seed and the first `heldOut` of
  * that order are held out: exactly what the seed network did (np.random.shuffle, then data[0:1000]).
  */
-import { Random } from '../nn/random.js';
+import { Random } from './random.js';
 import { inputError } from '../errors.js';
 
 export interface Split {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Dataset } from '../data/dataset.js';
 import { inputError } from '../errors.js';
 import { score, type Scores } from '../train/metrics.js';
-import type { Model } from './file.js';
+import type { Model } from '../train/model.js';
 import { checkCompatible, predictRows, type Predictions } from './inference.js';
 
 export interface Evaluation {

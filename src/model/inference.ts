@@ -3,7 +3,7 @@ import { pixelScale, selectRows, toSparseRows, type Dataset } from '../data/data
 import { deskewSparseRows } from '../data/deskew.js';
 import { predictedClasses } from '../nn/network.js';
 import { inputError } from '../errors.js';
-import type { Model } from './file.js';
+import type { Model } from '../train/model.js';
 import { packFirstLayer, predictWithPacked } from './predictKernel.js';
 
 export interface Predictions {

@@ -15,7 +15,7 @@ import {
   sparseForward,
   sparseStepTenByTen,
 } from './kernels.js';
-import type { Random } from './random.js';
+import type { Random } from '../data/random.js';
 
 export interface NetworkShape {
   /** I: pixels per image. */

@@ -5,7 +5,7 @@
  */
 import { toSparseRows } from '../data/dataset.js';
 import { deskewSparseRows } from '../data/deskew.js';
-import type { Model } from '../model/file.js';
+import type { Model } from '../train/model.js';
 import { argmaxRow } from '../nn/kernels.js';
 import { predictProbabilities, Workspace } from '../nn/network.js';
 

@@ -4,7 +4,7 @@
  * nothing a client sends can stop the server.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Model } from '../model/file.js';
+import type { Model } from '../train/model.js';
 import type { PixelClassifier } from './classifier.js';
 import type { PageAssets } from './page.js';
 import { isJsonContentType, parseJson, pixelsFromJson, readBody, RequestError } from './request.js';

@@ -5,21 +5,10 @@
  */
 import type { InitScheme } from '../nn/network.js';
 import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
+import type { AugmentSettings } from '../data/augment.js';
 
 export type PresetName = 'seed' | 'default' | 'best';
 export const presetNames: readonly PresetName[] = ['seed', 'default', 'best'];
-
-export interface AugmentSettings {
-  /** Largest shift in pixels, each axis. */
-  readonly maxShift: number;
-  /** Largest rotation in degrees, either way. */
-  readonly maxRotation: number;
-  /** Largest relative change of scale, either way (0.1 = 90%..110%). */
-  readonly maxScale: number;
-  /** Elastic distortion strength in pixels (0 for none) and smoothness (Gaussian sigma). */
-  readonly elasticAlpha: number;
-  readonly elasticSigma: number;
-}
 
 export interface TrainConfig {
   readonly preset: PresetName;

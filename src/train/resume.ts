@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { inputError } from '../errors.js';
-import type { Model } from '../model/file.js';
+import type { Model } from './model.js';
 import type { TrainConfig } from './presets.js';
 import { planSchedule, type Schedule } from './trainer.js';
 

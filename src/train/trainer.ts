@@ -8,7 +8,7 @@ import type { Split } from '../data/split.js';
 import type { GradientEngine } from '../nn/engine.js';
 import { predictedClasses, weightRanges } from '../nn/network.js';
 import { learningRateAt, type OptimizerState } from '../nn/optimizers.js';
-import { Random } from '../nn/random.js';
+import { Random } from '../data/random.js';
 import { failure } from '../errors.js';
 import { meanCrossEntropy } from './metrics.js';
 import type { TrainConfig } from './presets.js';

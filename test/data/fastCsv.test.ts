@@ -12,7 +12,8 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readDigitCsv, TableBuilder, type LabelRequirement } from '../../src/data/csv.js';
+import { readDigitCsv, TableBuilder } from '../../src/data/csv.js';
+import type { LabelRequirement } from '../../src/data/csvHeader.js';
 import { readPlainRows } from '../../src/data/fastCsv.js';
 import { DigitsError } from '../../src/errors.js';
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { pixelScale, toSparseRows, type Dataset } from '../../src/data/dataset.js';
 import { createParameters, initialise, parameterCount, predictProbabilities, Workspace } from '../../src/nn/network.js';
-import { Random } from '../../src/nn/random.js';
+import { Random } from '../../src/data/random.js';
 import { packFirstLayer, predictWithPacked } from '../../src/model/predictKernel.js';
 import { PredictThreads } from '../../src/model/predictThreads.js';
 import { deskewRows } from '../../src/data/deskew.js';

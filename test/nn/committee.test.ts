@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { toSparseRows } from '../../src/data/dataset.js';
 import { committeeShape, joinMembers, memberSeed } from '../../src/nn/committee.js';
 import { createParameters, forward, initialise, Workspace, type NetworkShape, type Parameters } from '../../src/nn/network.js';
-import { Random } from '../../src/nn/random.js';
+import { Random } from '../../src/data/random.js';
 import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
 
 const sample = readSampleRows(sampleTrainPath, 200);

@@ -24,7 +24,7 @@ import {
   sparseForward,
   sparseStepTenByTen,
 } from '../../src/nn/kernels.js';
-import { Random } from '../../src/nn/random.js';
+import { Random } from '../../src/data/random.js';
 import { fillUniform, maxRelativeError, numericalGradient } from '../helpers/gradcheck.js';
 import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
 

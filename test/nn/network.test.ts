@@ -18,7 +18,7 @@ import {
   type NetworkShape,
   type Parameters,
 } from '../../src/nn/network.js';
-import { Random } from '../../src/nn/random.js';
+import { Random } from '../../src/data/random.js';
 import { maxRelativeError, numericalGradient } from '../helpers/gradcheck.js';
 import { readSampleRows, sampleTrainPath, type SampleRows } from '../helpers/sample-rows.js';
 

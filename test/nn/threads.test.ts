@@ -9,7 +9,7 @@ import { toSparseRows, type SparseRows } from '../../src/data/dataset.js';
 import { chunkRows, gradientInSlices, LocalEngine } from '../../src/nn/engine.js';
 import { createParameters, initialise, weightRanges, Workspace, type NetworkShape } from '../../src/nn/network.js';
 import { optimizerStep, type OptimizerName, type OptimizerSettings } from '../../src/nn/optimizers.js';
-import { Random } from '../../src/nn/random.js';
+import { Random } from '../../src/data/random.js';
 import { sharedBuffer, ThreadEngine } from '../../src/nn/threads.js';
 import { buildIfStale } from '../helpers/cli-process.js';
 import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';

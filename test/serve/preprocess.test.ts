@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import type { Dataset } from '../../src/data/dataset.js';
-import type { Model } from '../../src/model/file.js';
+import type { Model } from '../../src/train/model.js';
 import { predictRows } from '../../src/model/inference.js';
 import { digitBoxSide, imageSide, inkExtent, inkFromRgba, preprocessDigit, type InkImage } from '../../src/serve/preprocess.js';
 import { readSample, sampleTestFile, trainSampleModel } from './sample-model.js';

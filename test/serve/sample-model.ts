@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { readDigitCsv } from '../../src/data/csv.js';
 import type { Dataset } from '../../src/data/dataset.js';
-import type { Model } from '../../src/model/file.js';
+import type { Model } from '../../src/train/model.js';
 import { fitModel } from '../../src/train/fit.js';
 import { presets } from '../../src/train/presets.js';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Dataset } from '../../src/data/dataset.js';
-import type { Model } from '../../src/model/file.js';
+import type { Model } from '../../src/train/model.js';
 import { predictRows } from '../../src/model/inference.js';
 import { Classifier, type PixelClassifier } from '../../src/serve/classifier.js';
 import { pageCss, pageHtml, pageScript, type PageAssets } from '../../src/serve/page.js';

@@ -10,7 +10,7 @@ import { createAugmenter } from '../../src/data/augment.js';
 import { heldOutCount, splitRows } from '../../src/data/split.js';
 import { LocalEngine } from '../../src/nn/engine.js';
 import { createParameters, initialise, parameterCount } from '../../src/nn/network.js';
-import { Random } from '../../src/nn/random.js';
+import { Random } from '../../src/data/random.js';
 import { predictRows } from '../../src/model/inference.js';
 import { fitModel } from '../../src/train/fit.js';
 import { presets, type TrainConfig } from '../../src/train/presets.js';

@@ -9,7 +9,7 @@ import * as realFs from 'node:fs';
 import { join } from 'node:path';
 import { collectOutput } from '../helpers/cli-process.js';
 import { DigitsError } from '../../src/errors.js';
-import { scratchFolder } from './cli.js';
+import { scratchFolder } from '../errors/cli.js';
 
 /** Which fs call should fail next, and with what code. */
 const inject: { call: 'openSync' | 'writeSync' | 'fsyncSync' | 'renameSync' | null; code: string } = { call: null, code: '' };
@@ -38,7 +38,7 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { writeFileAtomic, checkWritable, removeStaleTemporaries } = await import('../../src/model/atomic.js');
+const { writeFileAtomic, checkWritable, removeStaleTemporaries } = await import('../../src/io/atomic.js');
 
 const scratch = scratchFolder('atomic');
 afterAll(() => scratch.remove());

@@ -1,10 +1,10 @@
 /**
- * The seeded generator (src/nn/random.ts): the same seed gives the same numbers, the ranges hold, and the
+ * The seeded generator (src/data/random.ts): the same seed gives the same numbers, the ranges hold, and the
  * distributions are roughly right. Statistical checks use fixed seeds and loose tolerances stated in
  * standard errors, so they are deterministic and far from flaky.
  */
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../src/nn/random.js';
+import { Random } from '../../src/data/random.js';
 
 const draws = 100_000;
 
