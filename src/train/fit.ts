@@ -143,14 +143,11 @@ export async function fitModel(given: Dataset, config: TrainConfig, options: Fit
     options.onMember?.({ member, members, seed, iteration: current?.iteration ?? 0 });
     let outcome: TrainingOutcome;
     try {
-      outcome = await train(
-        memberConfig,
-        engine,
-        { input, labels: sharedLabels, split, augmenter },
+      outcome = await train(memberConfig, engine, { input, labels: sharedLabels, split, augmenter }, {
         events,
-        { iteration: current?.iteration ?? 0, optimizer: current?.optimizer ?? null, history, elapsedSeconds },
+        resume: { iteration: current?.iteration ?? 0, optimizer: current?.optimizer ?? null, history, elapsedSeconds },
         member,
-      );
+      });
     } finally {
       await engine.close();
     }
