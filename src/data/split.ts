@@ -1,6 +1,7 @@
 /**
  * The held-out split and mini-batch order. Rows are shuffled with the run's seed and the first `heldOut` of
- * that order are held out: exactly what the seed network did (np.random.shuffle, then data[0:1000]).
+ * that order are held out: the rule of the seed network's script (np.random.shuffle, then data[0:1000]), which
+ * the seed preset reproduces.
  */
 import { Random } from './random.js';
 import { inputError } from '../errors.js';

@@ -9,7 +9,7 @@ import { classCount, imageSide, pixelScale, toSparseRows, type Dataset, type Spa
 import { heldOutCount, splitFromHeldOut, splitRows, type Split } from '../data/split.js';
 import { createAugmenter } from '../data/augment.js';
 import { withDeskew } from '../data/deskew.js';
-import { LocalEngine, type GradientEngine } from '../nn/engine.js';
+import { copyOptimizerState, LocalEngine, type GradientEngine } from '../nn/engine.js';
 import type { SharedInputs } from '../nn/threads.js';
 import { createParameters, initialise, type NetworkShape, type Parameters } from '../nn/network.js';
 import { joinMembers, memberSeed } from '../nn/committee.js';
@@ -26,6 +26,7 @@ import {
   planSchedule,
   scoreRows,
   train,
+  type Schedule,
   type StopReason,
   type TrainerEvents,
   type TrainingOutcome,
@@ -84,141 +85,247 @@ interface StartingPoint {
 }
 
 export async function fitModel(given: Dataset, config: TrainConfig, options: FitOptions = {}): Promise<FitResult> {
+  const labels = trainingLabels(given, config);
+  const shape: NetworkShape = { inputSize: given.features, hiddenSize: config.hiddenSize, classCount };
+  // The train command has the reader deskew in place; other callers (tests) get a deskewed copy here.
+  const dataset = withDeskew(given, config.deskew);
+  const start = options.resumeFrom ? resumedStart(dataset, config, shape, options.resumeFrom) : freshStart(dataset, config);
+  const fit = setUpFit(dataset, labels, config, shape, start.split, options);
+  options.onStart?.({
+    split: fit.split,
+    fullBatch: fit.plan.fullBatch,
+    totalIterations: fit.plan.totalIterations,
+    totalEpochs: fit.plan.totalEpochs,
+  });
+  const members = await trainMembers(fit, start, options.onMember);
+  return finishRun(fit, members, options.threads ?? 1);
+}
+
+/** The labels to train on, once the configuration is known to suit the file's images. */
+function trainingLabels(given: Dataset, config: TrainConfig): Uint8Array {
   const labels = given.labels;
   if (!labels) throw inputError(`${given.source.path}: the file has no labels to train on`);
-  const shape: NetworkShape = { inputSize: given.features, hiddenSize: config.hiddenSize, classCount };
   if ((config.augment || config.deskew) && imageSide(given.features) === null) {
     throw inputError(
       `${given.source.path}: ${given.features} pixels a row is not a square image, so it cannot be deskewed, shifted or rotated`,
       ['Train with --no-augment --no-deskew, or on square images (784 pixels for 28 x 28).'],
     );
   }
-  // The train command has the reader deskew in place; other callers (tests) get a deskewed copy here.
-  const dataset = withDeskew(given, config.deskew);
-  const start = startingPoint(dataset, config, shape, options.resumeFrom);
-  const { split } = start;
-  const members = config.members;
+  return labels;
+}
 
+/** What every network of a run shares: the rows as the engines see them, the split and the schedule. */
+interface FitSetUp {
+  readonly config: TrainConfig;
+  readonly shape: NetworkShape;
+  /** Deskewed when the configuration asks for it. */
+  readonly dataset: Dataset;
+  readonly factory: EngineFactory;
+  /** Every row, sparse, and the labels, in memory from the factory (shared with the threads, when there are). */
+  readonly input: SparseRows;
+  readonly labels: Uint8Array;
+  readonly split: Split;
+  readonly plan: Schedule;
+  readonly events: TrainerEvents;
+}
+
+function setUpFit(
+  dataset: Dataset,
+  labels: Uint8Array,
+  config: TrainConfig,
+  shape: NetworkShape,
+  split: Split,
+  options: FitOptions,
+): FitSetUp {
   const factory = options.engineFactory ?? localEngineFactory;
   const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features, factory.allocate);
   const sharedLabels = new Uint8Array(factory.allocate(labels.length));
   sharedLabels.set(labels);
   const plan = planSchedule(config, split.trainRows.length);
-  options.onStart?.({
-    split,
-    fullBatch: plan.fullBatch,
-    totalIterations: plan.totalIterations,
-    totalEpochs: plan.totalEpochs,
-  });
+  return { config, shape, dataset, factory, input, labels: sharedLabels, split, plan, events: options.events ?? {} };
+}
 
-  const events = options.events ?? {};
-  const finished: MemberRun[] = [...start.done];
-  let current = start.current;
-  let history = start.history;
-  let elapsedSeconds = start.elapsedSeconds;
-  let last: TrainingOutcome | null = null;
-  let interrupted: MemberRun | null = null;
-  let stoppedBetweenMembers = false;
-  for (let member = start.done.length; member < members; member++) {
+/** Where a run of networks is: what changes as each network ends. */
+interface MembersState {
+  /** Networks trained to the end, in order (a resumed committee's first). */
+  readonly finished: MemberRun[];
+  /** The network stopped inside (Ctrl-C), if any: joined last, and the one --resume continues. */
+  interrupted: MemberRun | null;
+  /** Stopped after one network ended and before the next began. */
+  stoppedBetweenMembers: boolean;
+  /** The reports of every network so far, and the time they took. */
+  history: readonly TrainingReport[];
+  elapsedSeconds: number;
+  /** The latest network's outcome: for a single network, its optimiser state and early stopping are the run's. */
+  last: TrainingOutcome | null;
+}
+
+/** Trains the networks of the run one after another, from the first one `start` has not finished. */
+async function trainMembers(fit: FitSetUp, start: StartingPoint, onMember: FitOptions['onMember']): Promise<MembersState> {
+  const state: MembersState = {
+    finished: [...start.done],
+    interrupted: null,
+    stoppedBetweenMembers: false,
+    history: start.history,
+    elapsedSeconds: start.elapsedSeconds,
+    last: null,
+  };
+  const first = start.done.length;
+  for (let member = first; member < fit.config.members; member++) {
     // Ctrl-C during a network's last step lands here: stop before the next network takes its first step.
-    if (member > start.done.length && events.shouldStop?.()) {
-      stoppedBetweenMembers = true;
+    if (member > first && fit.events.shouldStop?.()) {
+      state.stoppedBetweenMembers = true;
       break;
     }
-    // Member 0 is exactly the network a single run with this configuration trains.
-    const seed = memberSeed(config.seed, member);
-    const memberConfig: TrainConfig = member === 0 ? config : { ...config, seed };
-    const params = createParameters(shape, current?.params);
-    if (!current) initialise(params, config.init, new Random(seed));
-    // A new augmenter and engine per network: the augmenter's seed is fixed when it is made, and an engine shares
-    // its input buffers with its threads once, at start. Both take milliseconds next to a network's training.
-    const augmenter = config.augment
-      ? createAugmenter(dataset, config.augment, plan.batchSize, seed, factory.allocate)
-      : null;
-    const engine = await factory.create(shape, params, {
-      inputs: augmenter ? [input, augmenter.input] : [input],
-      labels: augmenter ? [sharedLabels, augmenter.labels] : [sharedLabels],
-      maxRows: dataset.rows,
-    });
-    options.onMember?.({ member, members, seed, iteration: current?.iteration ?? 0 });
-    let outcome: TrainingOutcome;
-    try {
-      outcome = await train(
-        memberConfig,
-        engine,
-        { input, labels: sharedLabels, split, augmenter },
-        events,
-        { iteration: current?.iteration ?? 0, optimizer: current?.optimizer ?? null, history, elapsedSeconds },
-        member,
-      );
-    } finally {
-      await engine.close();
-    }
-    current = null;
-    last = outcome;
-    history = outcome.history;
-    elapsedSeconds = outcome.elapsedSeconds;
-    const run: MemberRun = { params: engine.params, result: memberResult(seed, member, outcome) };
+    // Only the first network trained can continue a resumed one; the networks after it start afresh.
+    const { run, outcome } = await trainMember(fit, state, member, member === first ? start.current : null, onMember);
+    state.last = outcome;
+    state.history = outcome.history;
+    state.elapsedSeconds = outcome.elapsedSeconds;
     if (outcome.stopReason === 'interrupted') {
-      interrupted = run;
+      state.interrupted = run;
       break;
     }
-    finished.push(run);
+    state.finished.push(run);
   }
+  return state;
+}
+
+/** Trains network `member` of the run: from its own seed, or from where a resumed run stopped (`from`). */
+async function trainMember(
+  fit: FitSetUp,
+  state: MembersState,
+  member: number,
+  from: StartingPoint['current'],
+  onMember: FitOptions['onMember'],
+): Promise<{ run: MemberRun; outcome: TrainingOutcome }> {
+  const { config, shape, factory, plan } = fit;
+  // Member 0 is exactly the network a single run with this configuration trains.
+  const seed = memberSeed(config.seed, member);
+  const memberConfig: TrainConfig = member === 0 ? config : { ...config, seed };
+  const params = from ? createParameters(shape, from.params) : initialParameters(shape, config, seed);
+  // A new augmenter and engine per network: the augmenter's seed is fixed when it is made, and an engine shares
+  // its input buffers with its threads once, at start. Both take milliseconds next to a network's training.
+  const augmenter = config.augment ? createAugmenter(fit.dataset, config.augment, plan.batchSize, seed, factory.allocate) : null;
+  const engine = await factory.create(shape, params, {
+    inputs: augmenter ? [fit.input, augmenter.input] : [fit.input],
+    labels: augmenter ? [fit.labels, augmenter.labels] : [fit.labels],
+    maxRows: fit.dataset.rows,
+  });
+  const iteration = from?.iteration ?? 0;
+  onMember?.({ member, members: config.members, seed, iteration });
+  let outcome: TrainingOutcome;
+  try {
+    outcome = await train(memberConfig, engine, { input: fit.input, labels: fit.labels, split: fit.split, augmenter }, {
+      events: fit.events,
+      resume: { iteration, optimizer: from?.optimizer ?? null, history: state.history, elapsedSeconds: state.elapsedSeconds },
+      member,
+    });
+  } finally {
+    await engine.close();
+  }
+  return { run: { params: engine.params, result: memberResult(seed, member, outcome) }, outcome };
+}
+
+function initialParameters(shape: NetworkShape, config: TrainConfig, seed: number): Parameters {
+  const params = createParameters(shape);
+  initialise(params, config.init, new Random(seed));
+  return params;
+}
+
+/** The run once its networks have stopped: the network to save (one, or the committee joined), and its model. */
+async function finishRun(fit: FitSetUp, state: MembersState, threads: number): Promise<FitResult> {
+  const { last } = state;
   // Every run trains at least one step of one network: the loader keeps committeeState.done below members.
   if (!last) throw new Error('fitModel: no network was trained');
-
-  const joined = interrupted ? [...finished, interrupted] : finished;
+  const joined = state.interrupted ? [...state.finished, state.interrupted] : state.finished;
   const memberResults = joined.map((run) => run.result);
   const stopReason: StopReason =
-    interrupted || stoppedBetweenMembers
+    state.interrupted || state.stoppedBetweenMembers
       ? 'interrupted'
       : memberResults.some((result) => result.stopReason === 'early-stopped')
         ? 'early-stopped'
         : 'completed';
+  const network = await savedNetwork(fit, joined);
+  const outcome = runOutcome(fit, state, last, stopReason, memberResults);
+  const committee = committeeToResume(fit, state, joined, outcome);
+  const model = modelOf(fit, { ...network, outcome, memberResults, committee, threads });
+  return { model, outcome, memberResults };
+}
+
+/** The network a run saves, and its held-out accuracy: a single network as trained, or the committee joined. */
+async function savedNetwork(fit: FitSetUp, joined: readonly MemberRun[]): Promise<{ params: Parameters; heldOutAccuracy: number | null }> {
+  if (fit.config.members === 1) return { params: joined[0]!.params, heldOutAccuracy: joined[0]!.result.heldOutAccuracy };
+  const params = joinMembers(joined.map((run) => run.params));
+  return { params, heldOutAccuracy: fit.split.heldOutRows.length === 0 ? null : await scoreJoined(fit, params) };
+}
+
+/** The run as a whole: for a committee, steps and epochs summed over its networks. */
+function runOutcome(
+  fit: FitSetUp,
+  state: MembersState,
+  last: TrainingOutcome,
+  stopReason: StopReason,
+  memberResults: readonly MemberResult[],
+): TrainingOutcome {
   const iterations = memberResults.reduce((sum, result) => sum + result.iterations, 0);
-  const single = members === 1;
-  let params: Parameters;
-  let heldOutAccuracy: number | null;
-  if (single) {
-    params = joined[0]!.params;
-    heldOutAccuracy = memberResults[0]!.heldOutAccuracy;
-  } else {
-    params = joinMembers(joined.map((run) => run.params));
-    heldOutAccuracy = split.heldOutRows.length === 0 ? null : await scoreJoined(params, factory, input, sharedLabels, split, dataset.rows);
-  }
-  const committee: CommitteeState | null =
-    !single && stopReason === 'interrupted'
-      ? {
-          done: finished.length,
-          members: joined.map((run) => run.params.data.slice()),
-          current: interrupted ? { iteration: interrupted.result.iterations, optimizer: last.optimizer } : null,
-        }
-      : null;
-  const outcome: TrainingOutcome = {
+  return {
     ...last,
     stopReason,
     iterations,
-    totalIterations: members * plan.totalIterations,
-    epochs: iterations / plan.stepsPerEpoch,
-    history: [...history],
-    restoredBest: single ? last.restoredBest : null,
-    elapsedSeconds,
+    totalIterations: fit.config.members * fit.plan.totalIterations,
+    epochs: iterations / fit.plan.stepsPerEpoch,
+    history: [...state.history],
+    restoredBest: fit.config.members === 1 ? last.restoredBest : null,
+    elapsedSeconds: state.elapsedSeconds,
   };
+}
 
-  const model: Model = {
-    params,
+/**
+ * What --resume needs of a committee stopped before its last network finished: the networks kept apart, and the
+ * interrupted one's optimiser state. Null for a single network or a committee that ran to the end.
+ */
+function committeeToResume(
+  fit: FitSetUp,
+  state: MembersState,
+  joined: readonly MemberRun[],
+  outcome: TrainingOutcome,
+): CommitteeState | null {
+  if (fit.config.members === 1 || outcome.stopReason !== 'interrupted') return null;
+  return {
+    done: state.finished.length,
+    members: joined.map((run) => run.params.data.slice()),
+    current: state.interrupted ? { iteration: state.interrupted.result.iterations, optimizer: outcome.optimizer } : null,
+  };
+}
+
+/** What finishRun has worked out, for the model. */
+interface RunResult {
+  readonly params: Parameters;
+  readonly heldOutAccuracy: number | null;
+  readonly outcome: TrainingOutcome;
+  readonly memberResults: readonly MemberResult[];
+  readonly committee: CommitteeState | null;
+  readonly threads: number;
+}
+
+function modelOf(fit: FitSetUp, result: RunResult): Model {
+  const { config, dataset, split } = fit;
+  const { outcome, heldOutAccuracy } = result;
+  const single = config.members === 1;
+  return {
+    params: result.params,
     classes: Array.from({ length: classCount }, (_, k) => k),
     pixelScale,
     deskew: config.deskew,
     training: {
       config,
-      stopReason,
+      stopReason: outcome.stopReason,
       iterations: outcome.iterations,
       totalIterations: outcome.totalIterations,
       epochs: outcome.epochs,
-      elapsedSeconds,
-      threads: options.threads ?? 1,
+      elapsedSeconds: outcome.elapsedSeconds,
+      threads: result.threads,
       restoredBest: outcome.restoredBest,
       heldOut:
         heldOutAccuracy === null
@@ -228,7 +335,7 @@ export async function fitModel(given: Dataset, config: TrainConfig, options: Fit
               rows: split.heldOutRows.length,
               standardError: binomialStandardError(heldOutAccuracy, split.heldOutRows.length),
             },
-      memberResults: single ? null : memberResults,
+      memberResults: single ? null : result.memberResults,
     },
     data: {
       path: dataset.source.path === '-' ? '-' : resolve(dataset.source.path),
@@ -239,19 +346,23 @@ export async function fitModel(given: Dataset, config: TrainConfig, options: Fit
     history: outcome.history,
     // A committee's optimiser state belongs to one of its networks, not to the joined one: it travels in
     // committeeState, and only while there is a network left to finish.
-    optimizer: single ? last.optimizer : null,
-    committee,
+    optimizer: single ? outcome.optimizer : null,
+    committee: result.committee,
     tool: { name: 'digits', version: toolVersion },
     createdAt: new Date().toISOString(),
   };
-  return { model, outcome, memberResults };
 }
 
-function startingPoint(dataset: Dataset, config: TrainConfig, shape: NetworkShape, resumeFrom: Model | undefined): StartingPoint {
-  if (!resumeFrom) {
-    const split = splitRows(dataset.rows, heldOutCount(config.holdout, dataset.rows), config.seed);
-    return { split, done: [], current: null, history: [], elapsedSeconds: 0 };
-  }
+function freshStart(dataset: Dataset, config: TrainConfig): StartingPoint {
+  const split = splitRows(dataset.rows, heldOutCount(config.holdout, dataset.rows), config.seed);
+  return { split, done: [], current: null, history: [], elapsedSeconds: 0 };
+}
+
+/**
+ * Where a resumed run starts: the model's split, history and clock, and the network it stopped in. Copies
+ * throughout: the run updates weights and optimiser state in place, and the loaded model stays as read.
+ */
+function resumedStart(dataset: Dataset, config: TrainConfig, shape: NetworkShape, resumeFrom: Model): StartingPoint {
   if (resumeFrom.data.sha256 !== dataset.source.sha256 || resumeFrom.data.rows !== dataset.rows) {
     throw inputError(
       `${dataset.source.path}: not the file the model was trained on (${resumeFrom.data.path}, ${resumeFrom.data.rows} rows, SHA-256 ${resumeFrom.data.sha256.slice(0, 12)}...)`,
@@ -259,25 +370,22 @@ function startingPoint(dataset: Dataset, config: TrainConfig, shape: NetworkShap
     );
   }
   checkResume(config, resumeFrom);
-  const resumedMembers = resumeFrom.training.config.members;
   const base = {
     split: splitFromHeldOut(dataset.rows, resumeFrom.data.heldOutRows),
     history: resumeFrom.history,
     elapsedSeconds: resumeFrom.training.elapsedSeconds,
   };
-  // Copies throughout: the run updates weights and optimiser state in place, and the loaded model stays as read.
-  const copy = (state: OptimizerState): OptimizerState => ({ ...state, first: state.first.slice(), second: state.second.slice() });
-  if (resumedMembers === 1) {
-    return {
-      ...base,
-      done: [],
-      current: {
-        params: resumeFrom.params.data.slice(),
-        iteration: resumeFrom.training.iterations,
-        optimizer: resumeFrom.optimizer ? copy(resumeFrom.optimizer) : null,
-      },
-    };
-  }
+  if (resumeFrom.training.config.members > 1) return { ...base, ...resumedCommittee(shape, resumeFrom) };
+  const current = {
+    params: resumeFrom.params.data.slice(),
+    iteration: resumeFrom.training.iterations,
+    optimizer: resumeFrom.optimizer ? copyOptimizer(resumeFrom.optimizer) : null,
+  };
+  return { ...base, done: [], current };
+}
+
+/** A stopped committee's finished networks, and the one it stopped in (none when it stopped between two). */
+function resumedCommittee(shape: NetworkShape, resumeFrom: Model): Pick<StartingPoint, 'done' | 'current'> {
   const committee = resumeFrom.committee;
   if (!committee) throw new Error('fitModel: checkResume let a finished committee through');
   const results = resumeFrom.training.memberResults ?? [];
@@ -286,13 +394,14 @@ function startingPoint(dataset: Dataset, config: TrainConfig, shape: NetworkShap
     result: results[member]!,
   }));
   const interrupted = committee.current;
-  return {
-    ...base,
-    done,
-    current: interrupted
-      ? { params: committee.members[committee.done]!.slice(), iteration: interrupted.iteration, optimizer: copy(interrupted.optimizer) }
-      : null,
-  };
+  const current = interrupted
+    ? { params: committee.members[committee.done]!.slice(), iteration: interrupted.iteration, optimizer: copyOptimizer(interrupted.optimizer) }
+    : null;
+  return { done, current };
+}
+
+function copyOptimizer(state: OptimizerState): OptimizerState {
+  return copyOptimizerState(state, (length) => new Float64Array(length));
 }
 
 /** How one network ended: its held-out accuracy is that of the weights it kept (the best, with --patience). */
@@ -309,15 +418,9 @@ function memberResult(seed: number, member: number, outcome: TrainingOutcome): M
 }
 
 /** Held-out accuracy of the joined network: the committee's own figure, measured, not inferred from its members'. */
-async function scoreJoined(
-  params: Parameters,
-  factory: EngineFactory,
-  input: SparseRows,
-  labels: Uint8Array,
-  split: Split,
-  maxRows: number,
-): Promise<number> {
-  const engine = await factory.create(params.shape, params, { inputs: [input], labels: [labels], maxRows });
+async function scoreJoined(fit: FitSetUp, params: Parameters): Promise<number> {
+  const { input, labels, split } = fit;
+  const engine = await fit.factory.create(params.shape, params, { inputs: [input], labels: [labels], maxRows: fit.dataset.rows });
   try {
     return scoreRows(engine, input, split.heldOutRows, gatherLabels(labels, split.heldOutRows)).accuracy;
   } finally {

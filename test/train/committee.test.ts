@@ -1,7 +1,8 @@
 /**
  * Committees (--members) and clean epochs (--clean-epochs) in fitModel, on real sample rows: one member is
- * exactly the single network trained as before; a committee's first network is that same network; the others
- * have their own seeds; the saved network is the members joined, and its held-out accuracy is its own.
+ * exactly the single network put together by hand without fitModel; a committee's first network is that same
+ * network; the others have their own seeds; the saved network is the members joined, and its held-out accuracy
+ * is its own.
  */
 import { describe, expect, it } from 'vitest';
 import { toSparseRows, type Dataset } from '../../src/data/dataset.js';
@@ -31,10 +32,10 @@ const small: TrainConfig = { ...presets.default, hiddenSize: 12, epochs: 2, batc
 const augmented: TrainConfig = { ...small, augment: presets.best.augment };
 
 /**
- * The single-network run as fitModel did it before committees existed: split, initialisation, augmenter, engine
- * and trainer put together by hand, with nothing of the committee code in the way.
+ * The single-network run put together by hand: split, initialisation, augmenter, engine and trainer, with
+ * nothing of fitModel's committee code in the way.
  */
-async function singleRunAsBefore(config: TrainConfig): Promise<{ params: Float64Array; history: TrainingReport[] }> {
+async function singleRunByHand(config: TrainConfig): Promise<{ params: Float64Array; history: TrainingReport[] }> {
   const shape = { inputSize: dataset.features, hiddenSize: config.hiddenSize, classCount: 10 };
   const split = splitRows(dataset.rows, heldOutCount(config.holdout, dataset.rows), config.seed);
   const params = createParameters(shape);
@@ -53,19 +54,19 @@ describe('one member', () => {
     ['no augmentation', small],
     ['augmentation', augmented],
   ] as const) {
-    it(`trains exactly the single network trained before committees (${name})`, async () => {
-      const before = await singleRunAsBefore(config);
+    it(`trains exactly the single network put together by hand (${name})`, async () => {
+      const byHand = await singleRunByHand(config);
       const { model, memberResults } = await fitModel(dataset, { ...config, members: 1 });
-      expect(bits(model.params.data).equals(bits(before.params))).toBe(true);
-      expect(model.history.map(untimed)).toEqual(before.history.map(untimed));
+      expect(bits(model.params.data).equals(bits(byHand.params))).toBe(true);
+      expect(model.history.map(untimed)).toEqual(byHand.history.map(untimed));
       expect(model.history.every((r) => r.member === 0)).toBe(true);
       expect(model.params.shape.hiddenSize).toBe(config.hiddenSize);
-      // Saved as before: its own optimiser state, no committee fields.
+      // Saved as a single network: its own optimiser state, no committee fields.
       expect(model.optimizer).not.toBeNull();
       expect(model.committee).toBeNull();
       expect(model.training.memberResults).toBeNull();
       expect(memberResults).toHaveLength(1);
-      expect(model.training.heldOut!.accuracy).toBe(before.history.at(-1)!.heldOutAccuracy);
+      expect(model.training.heldOut!.accuracy).toBe(byHand.history.at(-1)!.heldOutAccuracy);
     });
   }
 });
