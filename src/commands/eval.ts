@@ -1,5 +1,5 @@
 /** `digits eval [file]`: score a model on a labelled file, or on the held-out rows it recorded. */
-import { loadModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
 import type { Model } from '../train/model.js';
 import { PredictThreads } from '../model/predictThreads.js';
 import { checkSameTrainingFile, evaluate, heldOutTarget, type Evaluation } from '../model/evaluation.js';

@@ -1,7 +1,7 @@
 /** `digits predict <file>`: a Kaggle submission (ImageId,Label) on stdout, or atomically to --out. */
 import { resolve } from 'node:path';
 import { pixelScale } from '../data/dataset.js';
-import { loadModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
 import { checkCompatible } from '../model/inference.js';
 import { PredictThreads } from '../model/predictThreads.js';
 import { writeFileAtomic, type OutputKind } from '../io/atomic.js';

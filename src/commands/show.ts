@@ -4,7 +4,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { inputError } from '../errors.js';
-import { loadModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
 import type { Model } from '../train/model.js';
 import { checkCompatible, predictRows } from '../model/inference.js';
 import { imageSide, type Dataset } from '../data/dataset.js';

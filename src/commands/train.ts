@@ -1,7 +1,8 @@
 /** `digits train [file]`: parse options into a configuration, load the CSV, fit, save, summarise. */
 import { resolve } from 'node:path';
 import { ExitCode, inputError } from '../errors.js';
-import { loadModel, saveModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
+import { saveModel } from '../model/write.js';
 import type { MemberResult, Model } from '../train/model.js';
 import { fitModel } from '../train/fit.js';
 import { checkResume } from '../train/resume.js';

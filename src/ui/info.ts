@@ -4,7 +4,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { basename } from 'node:path';
-import { modelFormat, modelVersion } from '../model/file.js';
+import { modelFormat, modelVersion } from '../model/schema.js';
 import type { Model, TrainingRecord } from '../train/model.js';
 import { parameterCount } from '../nn/network.js';
 import type { TrainConfig } from '../train/presets.js';
