@@ -7,9 +7,9 @@ import { debugEnabled } from './debug.js';
 import { DigitsError, ExitCode, describeFileError, isBrokenPipe, isSystemError } from './errors.js';
 import { stderrChalk } from './ui/color.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
-import { batchSize, hiddenUnits, holdout, maxThreads, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList, seed, threadCount } from './commands/options.js';
+import { maxThreads, nonNegativeInt, optionParser, positiveInt, rowList, threadCount } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
-import { presetNames } from './train/presets.js';
+import { settingsFromOptions, trainSettings, type OptionValue, type Setting, type SettingKey, type SettingOption } from './train/settings.js';
 import { defaultHost, defaultPort, portNumber } from './serve/options.js';
 import { toolVersion } from './version.js';
 import { examples, presetTable } from './ui/help.js';
@@ -35,6 +35,31 @@ const progressOption = (): Option =>
 const maxErrorsOption = (): Option =>
   new Option('--max-errors <n>', 'list up to n problems in the CSV before stopping').argParser(positiveInt).default(1);
 
+/**
+ * The train command's options for the training settings, in the settings table's order, and --resume among them.
+ * Returns each setting's option, for reading what was given.
+ */
+function addSettingOptions(train: Command): Map<SettingKey, Option> {
+  const options = new Map<SettingKey, Option>();
+  const add = (setting: Setting, { flags, description, parse, choices }: SettingOption): void => {
+    const option = new Option(flags, description);
+    if (choices) option.choices(choices);
+    if (parse) option.argParser(optionParser(parse));
+    train.addOption(option);
+    options.set(setting.key, option);
+  };
+  for (const setting of trainSettings) if (setting.option && !setting.option.listed) add(setting, setting.option);
+  train.option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)');
+  for (const setting of trainSettings) if (setting.option?.listed === 'after --resume') add(setting, setting.option);
+  return options;
+}
+
+/** An option's value when it was given on the command line (not commander's default for a --no- switch). */
+function givenValue(command: Command, option: Option | undefined): OptionValue | undefined {
+  if (!option || command.getOptionValueSource(option.attributeName()) !== 'cli') return undefined;
+  return command.getOptionValue(option.attributeName()) as OptionValue;
+}
+
 export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void): Command {
   const program = new Command();
   program
@@ -58,7 +83,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
       ]) + '\nRun "digits <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n',
     );
 
-  program
+  const train = program
     .command('train')
     .summary('train a model and save it as JSON')
     .description(
@@ -67,35 +92,9 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     )
     .argument('[file]', 'labelled CSV (default: the bundled sample, data/sample/train.csv.gz)')
     .option('--out <path>', 'where the model is written (atomically)', defaultModelPath)
-    .option('--plot <file.svg>', 'also draw the learning curves (loss and accuracy per epoch) into an SVG file')
-    // No commander default: --resume must tell a --preset given from none, to refuse one that differs.
-    .addOption(new Option('--preset <name>', 'seed (the original numpy run), default (when not given), or best').choices(presetNames))
-    .option('--hidden <n>', "hidden units, 1 to 4096 (preset's)", hiddenUnits)
-    .option('--epochs <n>', "passes over the training rows (preset's)", positiveInt)
-    .option('--iterations <n>', "gradient steps in all; overrides --epochs (preset's)", positiveInt)
-    .option('--batch-size <n>', "rows per step; 0 or full = full batch (preset's)", batchSize)
-    .option('--lr <x>', "learning rate (preset's)", positiveNumber)
-    .addOption(new Option('--optimizer <name>', "update rule (preset's)").choices(['sgd', 'momentum', 'nesterov', 'adam']))
-    .addOption(new Option('--schedule <name>', "learning-rate schedule (preset's)").choices(['constant', 'cosine', 'step']))
-    .option('--weight-decay <x>', "decoupled L2 weight decay (preset's)", nonNegativeNumber)
-    .option('--holdout <n>', "rows held out: a count or a fraction; 0 for none (preset's)", holdout)
-    .option('--patience <n>', 'stop after n epochs without a better held-out accuracy, keeping the best weights', positiveInt)
-    .option('--no-augment', 'turn off the image augmentation of the default and best presets')
-    .option('--no-deskew', 'do not deskew images (straighten slanted digits) before the network sees them')
-    .option(
-      '--clean-epochs <n>',
-      "the last n epochs of each network see the original rows, not augmented ones; same learning-rate schedule (preset's)",
-      nonNegativeInt,
-    )
-    .option(
-      '--members <n>',
-      'trains n networks of --hidden units from different initialisations and joins them into one hidden layer of ' +
-        "n x hidden units whose output is the average of theirs (preset's)",
-      positiveInt,
-    )
-    .option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)')
-    .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', seed)
-    .option('--log-every <n>', 'report every n iterations (default 10)', positiveInt)
+    .option('--plot <file.svg>', 'also draw the learning curves (loss and accuracy per epoch) into an SVG file');
+  const settingOptions = addSettingOptions(train);
+  train
     .option('--threads <n>', `worker threads for the kernels, 1 to ${maxThreads} (default: cores available)`, threadCount)
     .option('--json', 'JSON lines on stdout: one object per report, then a summary', false)
     .option('--quiet', 'only errors', false)
@@ -113,10 +112,11 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
           ['digits train train.csv --json > run.jsonl', 'JSON lines per report (schema: docs/json.md)'],
         ]),
     )
-    .action(async (file: string | undefined, options) => {
+    .action(async (file: string | undefined, options, command: Command) => {
       stop.finishWithoutReaders = true;
       const { runTrain } = await import('./commands/train.js');
-      setExitCode(await runTrain(file, options, context(program, stop)));
+      const settings = settingsFromOptions((setting) => givenValue(command, settingOptions.get(setting.key)));
+      setExitCode(await runTrain(file, { ...options, settings }, context(program, stop)));
     });
 
   program

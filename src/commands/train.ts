@@ -6,82 +6,45 @@ import { saveModel } from '../model/write.js';
 import type { MemberResult, Model } from '../train/model.js';
 import { fitModel } from '../train/fit.js';
 import { checkResume } from '../train/resume.js';
-import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';
-import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
+import { defaultSeed, presets, type TrainConfig } from '../train/presets.js';
+import { maxHidden } from '../train/settings.js';
 import type { ProgressMode } from '../ui/reporter.js';
 import { count, percent, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
-import { defaultThreads, maxHidden } from './options.js';
+import { defaultThreads } from './options.js';
 import { bundledTrainFile, displayPath, prepareOutput, refuseOverwriting, type NamedPath } from './paths.js';
 import { createEngineFactory } from './threads.js';
 import { learningCurveOutput, plotMessage, writeLearningCurve } from './plot.js';
 
 export interface TrainOptions {
-  out: string;
+  /** The training settings the options given set (settings.ts); the rest are the preset's, or the resumed run's. */
+  readonly settings: Partial<TrainConfig>;
+  readonly out: string;
   /** Also write the learning curves to this SVG file. */
-  plot?: string;
-  /** Absent when not given: the default preset, or the resumed run's. */
-  preset?: PresetName;
-  hidden?: number;
-  epochs?: number;
-  iterations?: number;
-  batchSize?: number;
-  lr?: number;
-  optimizer?: OptimizerName;
-  schedule?: ScheduleName;
-  weightDecay?: number;
-  holdout?: number;
-  seed?: number;
-  logEvery?: number;
-  patience?: number;
-  augment?: boolean;
-  members?: number;
-  cleanEpochs?: number;
-  deskew?: boolean;
-  resume?: string;
-  threads?: number;
-  json: boolean;
-  quiet: boolean;
-  progress: ProgressMode;
-  maxErrors: number;
+  readonly plot?: string;
+  readonly resume?: string;
+  readonly threads?: number;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly progress: ProgressMode;
+  readonly maxErrors: number;
 }
 
 /**
- * The preset's configuration (or, resuming, the recorded one) with each option the user gave put over it. On
- * resume, train/resume.ts then refuses whatever the options changed that a resumed run may not change.
+ * The preset's configuration (or, resuming, the recorded one) with each setting given put over it. On resume,
+ * train/resume.ts then refuses whatever the options changed that a resumed run may not change.
  */
-export function configFrom(options: TrainOptions, base?: TrainConfig): TrainConfig {
-  const preset = base ?? presets[options.preset ?? 'default'];
-  const epochsGiven = options.epochs !== undefined;
-  return {
-    ...preset,
-    preset: options.preset ?? preset.preset,
-    hiddenSize: options.hidden ?? preset.hiddenSize,
-    epochs: options.epochs ?? preset.epochs,
-    iterations: options.iterations ?? (epochsGiven ? null : preset.iterations),
-    batchSize: options.batchSize ?? preset.batchSize,
-    learningRate: options.lr ?? preset.learningRate,
-    optimizer: options.optimizer ?? preset.optimizer,
-    schedule: options.schedule ?? preset.schedule,
-    weightDecay: options.weightDecay ?? preset.weightDecay,
-    holdout: options.holdout ?? preset.holdout,
-    seed: options.seed ?? preset.seed,
-    logEvery: options.logEvery ?? preset.logEvery,
-    patience: options.patience ?? preset.patience,
-    augment: options.augment === false ? null : preset.augment,
-    members: options.members ?? preset.members,
-    cleanEpochs: options.cleanEpochs ?? preset.cleanEpochs,
-    deskew: options.deskew === false ? false : preset.deskew,
-  };
+export function configFrom(given: Partial<TrainConfig>, base: TrainConfig = presets[given.preset ?? 'default']): TrainConfig {
+  return { ...base, ...given };
 }
 
 export async function runTrain(file: string | undefined, options: TrainOptions, context: CommandContext): Promise<number> {
   const { chalk } = context;
-  const reporter = commandReporter(options, context);
+  const reporter = commandReporter({ ...options, logEvery: options.settings.logEvery }, context);
   const resumeFrom: Model | undefined = options.resume ? loadModel(options.resume) : undefined;
   const path = file ?? (resumeFrom && resumeFrom.data.path !== '-' ? resumeFrom.data.path : bundledTrainFile);
-  const config = configFrom(options, resumeFrom?.training.config);
+  const config = configFrom(options.settings, resumeFrom?.training.config);
   // Before reading the data: options that would change the recorded run, or fewer steps than it has taken.
   if (resumeFrom) checkResume(config, resumeFrom);
   // The joined network is saved like any other, so it has the same limit as --hidden.
@@ -107,7 +70,7 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   if (!file && !resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
   const { dataset, seconds: loadSeconds } = await loadCsv(path, 'required', reporter, options.maxErrors, undefined, config.deskew);
   reporter.info(`Read ${count(dataset.rows)} rows of ${dataset.features} pixels from ${shown} in ${seconds(loadSeconds)}.`);
-  if (options.seed === undefined && !resumeFrom) {
+  if (options.settings.seed === undefined && !resumeFrom) {
     reporter.info(chalk.dim(`Seed ${defaultSeed} (the default; --seed to change).`));
   }
 

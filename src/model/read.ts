@@ -5,7 +5,8 @@ import { createParameters, parameterCount, type NetworkShape, type Parameters } 
 import { joinMembers } from '../nn/committee.js';
 import { optimizerNames, type OptimizerName, type OptimizerState } from '../nn/optimizers.js';
 import { describeFileError, inputError, isSystemError } from '../errors.js';
-import { presetNames, type TrainConfig } from '../train/presets.js';
+import type { TrainConfig } from '../train/presets.js';
+import { trainSettings, type StoredValue } from '../train/settings.js';
 import type { CommitteeState, MemberResult, Model, RestoredBest, TrainingRecord } from '../train/model.js';
 import type { StopReason, TrainingReport } from '../train/trainer.js';
 import { toolVersion } from '../version.js';
@@ -62,8 +63,6 @@ export function parseModelText(bytes: Uint8Array, path: string): unknown {
   }
 }
 
-const scheduleNames: readonly string[] = ['constant', 'cosine', 'step'];
-const initNames: readonly string[] = ['uniform', 'he'];
 const stopReasons: readonly StopReason[] = ['completed', 'early-stopped', 'interrupted'];
 
 /** Validates a parsed document; `name` is used in messages. */
@@ -181,46 +180,41 @@ export function modelFromJson(json: unknown, name: string): Model {
   };
 }
 
-/** The training configuration: the fields training and --resume rely on must be there and make sense. */
+/**
+ * The training configuration: every setting training and --resume rely on must be there and make sense, as the
+ * settings table says (a file written before a setting existed gets the value it was trained with). Fields of a
+ * newer digits are kept as they are, for info to show.
+ */
 function checkConfig(check: Checker, value: unknown): TrainConfig {
   const field = 'training.config';
   const config = check.object(value, field);
-  const checked: TrainConfig = {
-    ...(config as unknown as TrainConfig),
-    preset: check.oneOf(config.preset, `${field}.preset`, presetNames),
-    hiddenSize: check.int(config.hiddenSize, `${field}.hiddenSize`, 1),
-    epochs: check.int(config.epochs, `${field}.epochs`, 1),
-    iterations: check.nullable(config.iterations, `${field}.iterations`, (v, f) => check.int(v, f, 1)),
-    batchSize: check.int(config.batchSize, `${field}.batchSize`, 0),
-    learningRate: check.number(config.learningRate, `${field}.learningRate`, { above: 0 }),
-    optimizer: check.oneOf(config.optimizer, `${field}.optimizer`, optimizerNames),
-    momentum: check.number(config.momentum, `${field}.momentum`, { min: 0, max: 1 }),
-    beta2: check.number(config.beta2, `${field}.beta2`, { min: 0, max: 1 }),
-    weightDecay: check.number(config.weightDecay, `${field}.weightDecay`, { min: 0 }),
-    schedule: check.oneOf(config.schedule, `${field}.schedule`, scheduleNames) as TrainConfig['schedule'],
-    warmupEpochs: check.number(config.warmupEpochs, `${field}.warmupEpochs`, { min: 0 }),
-    init: check.oneOf(config.init, `${field}.init`, initNames) as TrainConfig['init'],
-    holdout: check.number(config.holdout, `${field}.holdout`, { min: 0 }),
-    seed: check.int(config.seed, `${field}.seed`, 0),
-    logEvery: check.int(config.logEvery, `${field}.logEvery`, 1),
-    patience: check.nullable(config.patience, `${field}.patience`, (v, f) => check.int(v, f, 1)),
-    augment: check.nullable(config.augment, `${field}.augment`, (v, f) => {
-      const augment = check.object(v, f);
-      return {
-        maxShift: check.number(augment.maxShift, `${f}.maxShift`, { min: 0 }),
-        maxRotation: check.number(augment.maxRotation, `${f}.maxRotation`, { min: 0 }),
-        maxScale: check.number(augment.maxScale, `${f}.maxScale`, { min: 0 }),
-        elasticAlpha: check.number(augment.elasticAlpha, `${f}.elasticAlpha`, { min: 0 }),
-        elasticSigma: check.number(augment.elasticSigma, `${f}.elasticSigma`, { min: 0 }),
-      };
-    }),
-    // Absent from files written before committees and clean epochs: one network, none.
-    members: config.members === undefined ? 1 : check.int(config.members, `${field}.members`, 1, 1 << 16),
-    cleanEpochs: config.cleanEpochs === undefined ? 0 : check.int(config.cleanEpochs, `${field}.cleanEpochs`, 0),
-    // Absent from files written before deskewing.
-    deskew: config.deskew === undefined ? false : check.boolean(config.deskew, `${field}.deskew`),
-  };
-  return checked;
+  const checked: JsonObject = { ...config };
+  for (const { key, stored, whenAbsent } of trainSettings) {
+    const absent = config[key] === undefined && whenAbsent !== undefined;
+    checked[key] = absent ? whenAbsent : checkStored(check, stored, config[key], `${field}.${key}`);
+  }
+  return checked as unknown as TrainConfig;
+}
+
+/** A stored value as the settings table describes it. */
+function checkStored(check: Checker, rule: StoredValue, value: unknown, field: string): unknown {
+  switch (rule.type) {
+    case 'whole number':
+      return check.int(value, field, rule.min, rule.max);
+    case 'number':
+      return check.number(value, field, rule);
+    case 'one of':
+      return check.oneOf(value, field, rule.values);
+    case 'boolean':
+      return check.boolean(value, field);
+    case 'nullable':
+      return check.nullable(value, field, (v, f) => checkStored(check, rule.value, v, f));
+    case 'object': {
+      const object = check.object(value, field);
+      const fields = Object.entries(rule.fields);
+      return Object.fromEntries(fields.map(([key, fieldRule]) => [key, checkStored(check, fieldRule, object[key], `${field}.${key}`)]));
+    }
+  }
 }
 
 function checkRestoredBest(check: Checker, value: unknown, field: string): RestoredBest {
