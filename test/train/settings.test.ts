@@ -80,7 +80,7 @@ describe('options given', () => {
 
 describe('train --help', () => {
   const stop: StopFlag = { requested: null, graceful: false, finished: false, finishWithoutReaders: false, serving: false };
-  const train = buildProgram(stop, () => undefined).commands.find((command) => command.name() === 'train')!;
+  const train = buildProgram({ stop, exitCode: 0 }).commands.find((command) => command.name() === 'train')!;
 
   it("lists every setting's option in the table's order, with --resume before the run's seed and report interval", () => {
     const flags = train.options.map((option) => option.flags);
