@@ -65,9 +65,44 @@ export function parseModelText(bytes: Uint8Array, path: string): unknown {
 
 const stopReasons: readonly StopReason[] = ['completed', 'early-stopped', 'interrupted'];
 
-/** Validates a parsed document; `name` is used in messages. */
+/** Validates a parsed document; `name` is used in messages. Sections are checked in the order of the file. */
 export function modelFromJson(json: unknown, name: string): Model {
   const check = new Checker(name);
+  const root = checkFormat(json, name);
+  const { shape, params } = checkNetwork(check, root);
+  const { pixelScale, deskew } = checkNormalization(check, root.normalization);
+  const classes = checkClasses(check, root.classes, shape.classCount);
+  const training = checkTraining(check, root.training, deskew);
+  const { config } = training;
+  const data = check.object(root.data, 'data');
+  const { rows, sha256, heldOutRows } = checkRows(check, data);
+  const history = check.array(root.history, 'history').map((entry, k) => checkReport(check, entry, `history[${k}]`, config.members));
+  const optimizer = check.nullable(root.optimizerState ?? null, 'optimizerState', (v, f) =>
+    checkOptimizerState(check, v, f, config.optimizer, parameterCount(shape)),
+  );
+  const memberShape: NetworkShape = { ...shape, hiddenSize: config.hiddenSize };
+  const committee = check.nullable(root.committeeState ?? null, 'committeeState', (v, f) =>
+    checkCommitteeState(check, v, f, config, memberShape, training),
+  );
+  checkCommitteeConsistency(check, { shape, params, config, training, optimizer, committee });
+  const tool = check.object(root.tool, 'tool');
+  return {
+    params,
+    classes,
+    pixelScale,
+    deskew,
+    training,
+    data: { path: check.string(data.path, 'data.path'), rows, sha256, heldOutRows },
+    history,
+    optimizer,
+    committee,
+    tool: { name: check.string(tool.name, 'tool.name'), version: check.string(tool.version, 'tool.version') },
+    createdAt: check.string(root.createdAt, 'createdAt'),
+  };
+}
+
+/** The document as a digits model of the version this digits reads, or a DigitsError saying what it is instead. */
+function checkFormat(json: unknown, name: string): JsonObject {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw inputError(`${name}: not a digits model: expected a JSON object with "format": "${modelFormat}", found ${kindOf(json)}`);
   }
@@ -85,6 +120,11 @@ export function modelFromJson(json: unknown, name: string): Model {
       [newer ? 'Update digits to read it, or train a new model with this version.' : 'Train a new model with this version of digits.'],
     );
   }
+  return root;
+}
+
+/** The architecture and the weights, each tensor of the shape the architecture gives. */
+function checkNetwork(check: Checker, root: JsonObject): { shape: NetworkShape; params: Parameters } {
   const architecture = check.object(root.architecture, 'architecture');
   const shape: NetworkShape = {
     inputSize: check.int(architecture.inputSize, 'architecture.inputSize', 1, 65536),
@@ -100,23 +140,36 @@ export function modelFromJson(json: unknown, name: string): Model {
   check.tensor(parameters.b1, 'parameters.b1', [H], params.b1);
   check.tensor(parameters.w2, 'parameters.w2', [H, K], params.w2);
   check.tensor(parameters.b2, 'parameters.b2', [K], params.b2);
-  const normalization = check.object(root.normalization, 'normalization');
+  return { shape, params };
+}
+
+/** How images are prepared before the first layer. */
+function checkNormalization(check: Checker, value: unknown): { pixelScale: number; deskew: boolean } {
+  const normalization = check.object(value, 'normalization');
   const pixelScale = check.number(normalization.divideBy, 'normalization.divideBy', { above: 0 });
   // Every kernel divides by the one scale training used; a file asking for another could not be honoured.
   if (pixelScale !== datasetPixelScale) check.fail('normalization.divideBy', `is ${pixelScale}, but digits divides pixels by ${datasetPixelScale}`);
   // Absent from files written before deskewing: those models read images as they are.
   const deskew = normalization.deskew === undefined ? false : check.boolean(normalization.deskew, 'normalization.deskew');
-  const classes = check.array(root.classes, 'classes').map((c, k) => check.int(c, `classes[${k}]`, 0, 1e9));
-  if (classes.length !== K) check.fail('classes', `has ${classes.length} entries, expected ${K} (architecture.classCount)`);
-  if (new Set(classes).size !== classes.length) check.fail('classes', `has a class twice: ${JSON.stringify(classes)}`);
+  return { pixelScale, deskew };
+}
 
-  const training = check.object(root.training, 'training');
+/** The label of each output, one per class and none twice. */
+function checkClasses(check: Checker, value: unknown, classCount: number): number[] {
+  const classes = check.array(value, 'classes').map((c, k) => check.int(c, `classes[${k}]`, 0, 1e9));
+  if (classes.length !== classCount) check.fail('classes', `has ${classes.length} entries, expected ${classCount} (architecture.classCount)`);
+  if (new Set(classes).size !== classes.length) check.fail('classes', `has a class twice: ${JSON.stringify(classes)}`);
+  return classes;
+}
+
+/** The record of the run: its configuration (deskewing as the normalization says), how it ended, its metrics. */
+function checkTraining(check: Checker, value: unknown, deskew: boolean): TrainingRecord {
+  const training = check.object(value, 'training');
   const config = checkConfig(check, training.config);
   if (config.deskew !== deskew) {
     check.fail('training.config.deskew', `is ${config.deskew}, but normalization.deskew is ${deskew}`);
   }
-  const memberShape: NetworkShape = { inputSize: I, hiddenSize: config.hiddenSize, classCount: K };
-  const trainingRecord: TrainingRecord = {
+  const record: TrainingRecord = {
     config,
     stopReason: check.oneOf(training.stopReason, 'training.stopReason', stopReasons),
     iterations: check.int(training.iterations, 'training.iterations', 0),
@@ -125,8 +178,8 @@ export function modelFromJson(json: unknown, name: string): Model {
     elapsedSeconds: check.number(training.elapsedSeconds, 'training.elapsedSeconds', { min: 0 }),
     threads: check.int(training.threads, 'training.threads', 1),
     restoredBest: check.nullable(training.restoredBest, 'training.restoredBest', (v, f) => checkRestoredBest(check, v, f)),
-    heldOut: check.nullable(training.heldOut, 'training.heldOut', (value, field) => {
-      const heldOut = check.object(value, field);
+    heldOut: check.nullable(training.heldOut, 'training.heldOut', (v, field) => {
+      const heldOut = check.object(v, field);
       return {
         accuracy: check.number(heldOut.accuracy, `${field}.accuracy`, { min: 0, max: 1 }),
         rows: check.int(heldOut.rows, `${field}.rows`, 0),
@@ -134,14 +187,17 @@ export function modelFromJson(json: unknown, name: string): Model {
       };
     }),
     // Absent from files written before committees: a single network.
-    memberResults: check.nullable(training.memberResults ?? null, 'training.memberResults', (value, field) =>
-      check.array(value, field).map((entry, m) => checkMemberResult(check, entry, `${field}[${m}]`)),
+    memberResults: check.nullable(training.memberResults ?? null, 'training.memberResults', (v, field) =>
+      check.array(v, field).map((entry, m) => checkMemberResult(check, entry, `${field}[${m}]`)),
     ),
   };
-  const beyondPlan = stepsBeyondPlan(trainingRecord);
+  const beyondPlan = stepsBeyondPlan(record);
   if (beyondPlan) check.fail('training.iterations', beyondPlan);
+  return record;
+}
 
-  const data = check.object(root.data, 'data');
+/** The training file's rows, its SHA-256, and the rows held out of it: each once, and not all of them. */
+function checkRows(check: Checker, data: JsonObject): { rows: number; sha256: string; heldOutRows: number[] } {
   const rows = check.int(data.rows, 'data.rows', 1);
   const sha256 = check.string(data.sha256, 'data.sha256');
   const seen = new Uint8Array(rows);
@@ -152,32 +208,7 @@ export function modelFromJson(json: unknown, name: string): Model {
     return row;
   });
   if (heldOutRows.length >= rows) check.fail('data.heldOutRows', `holds out all ${rows} rows, leaving none to train on`);
-
-  const history = check.array(root.history, 'history').map((entry, k) =>
-    checkReport(check, entry, `history[${k}]`, config.members),
-  );
-
-  const optimizer = check.nullable(root.optimizerState ?? null, 'optimizerState', (v, f) =>
-    checkOptimizerState(check, v, f, config.optimizer, parameterCount(shape)),
-  );
-  const committee = check.nullable(root.committeeState ?? null, 'committeeState', (v, f) =>
-    checkCommitteeState(check, v, f, config, memberShape, trainingRecord),
-  );
-  checkCommitteeConsistency(check, { shape, params, config, training: trainingRecord, optimizer, committee });
-  const tool = check.object(root.tool, 'tool');
-  return {
-    params,
-    classes,
-    pixelScale,
-    deskew,
-    training: trainingRecord,
-    data: { path: check.string(data.path, 'data.path'), rows, sha256, heldOutRows },
-    history,
-    optimizer,
-    committee,
-    tool: { name: check.string(tool.name, 'tool.name'), version: check.string(tool.version, 'tool.version') },
-    createdAt: check.string(root.createdAt, 'createdAt'),
-  };
+  return { rows, sha256, heldOutRows };
 }
 
 /**

@@ -61,8 +61,7 @@ function modelDocument<Numbers>(model: Model, numbers: (values: Float64Array) =>
  * The model file's text, JSON.stringify(toJson(model)) + '\n' byte for byte, as pieces to write one after the
  * other: the document around its number arrays, and each array (weights, optimizer state, committee networks)
  * written straight from its Float64Array a few thousand numbers at a time (join gives a finite number the same
- * digits as JSON). Made as one string, saving a default model (784-256-10 with its momentum, 8.7 MB of text)
- * took about 20 MB on top of training's peak memory: the text, then its bytes.
+ * digits as JSON), so that saving never holds the whole text, and then its bytes, on top of training's memory.
  * Returns a function that gives the pieces afresh at each call (as writeFileAtomic takes them), or null if one
  * of the arrays holds a number JSON cannot write (NaN or an infinity).
  */
