@@ -7,37 +7,38 @@ import { debugEnabled } from './debug.js';
 import { DigitsError, ExitCode, describeFileError, isBrokenPipe, isSystemError } from './errors.js';
 import { stderrChalk } from './ui/color.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
-import { batchSize, hiddenUnits, holdout, maxThreads, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList, seed, threadCount } from './commands/options.js';
+import { maxThreads, nonNegativeInt, optionParser, positiveInt, rowList, threadCount } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
-import { presetNames } from './train/presets.js';
+import { settingsFromOptions, trainSettings, type OptionValue, type Setting, type SettingKey, type SettingOption } from './train/settings.js';
 import { defaultHost, defaultPort, portNumber } from './serve/options.js';
 import { toolVersion } from './version.js';
 import { examples, presetTable } from './ui/help.js';
 
 const debug = debugEnabled;
 
-function context(program: Command, stop: StopFlag): CommandContext {
-  const color = program.opts<{ color: boolean }>().color;
-  return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    chalk: stderrChalk({ color }),
-    stop,
-    cwd: process.cwd(),
-  };
+/** What the parts of one run of the program share: the interrupt flag, and the exit code the command returned. */
+export interface ProgramRun {
+  readonly stop: StopFlag;
+  exitCode: number;
 }
 
-const progressOption = (): Option =>
-  new Option('--progress <mode>', 'progress display: a bar on a terminal, plain lines in a log')
-    .choices(['auto', 'bar', 'lines', 'none'])
-    .default('auto');
+/** The program and its commands; each command's action sets `run.exitCode`. */
+export function buildProgram(run: ProgramRun): Command {
+  const program = rootCommand();
+  addTrainCommand(program, run);
+  addPredictCommand(program, run);
+  addEvalCommand(program, run);
+  addShowCommand(program, run);
+  addPlotCommand(program, run);
+  addInfoCommand(program, run);
+  addServeCommand(program, run);
+  // A usage error ends with where to read more about that command.
+  for (const command of program.commands) command.showHelpAfterError(`(see: digits ${command.name()} --help)`);
+  return program;
+}
 
-const maxErrorsOption = (): Option =>
-  new Option('--max-errors <n>', 'list up to n problems in the CSV before stopping').argParser(positiveInt).default(1);
-
-export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void): Command {
-  const program = new Command();
-  program
+function rootCommand(): Command {
+  return new Command()
     .name('digits')
     .description('Train a neural network to read handwritten digits (the Kaggle digit-recognizer CSV).')
     .version(toolVersion, '-V, --version', 'print the version')
@@ -57,8 +58,39 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
         ['digits serve', 'a web page: draw a digit, watch the model read it'],
       ]) + '\nRun "digits <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n',
     );
+}
 
-  program
+/** What a command runs with: the process's streams, colours as --no-color says, the interrupt flag. */
+function context(program: Command, stop: StopFlag): CommandContext {
+  const color = program.opts<{ color: boolean }>().color;
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    chalk: stderrChalk({ color }),
+    stop,
+    cwd: process.cwd(),
+  };
+}
+
+/** --quiet, --progress and --max-errors: the options of every command that reads a CSV, last in its list. */
+function addReadingOptions(command: Command): Command {
+  return command
+    .option('--quiet', 'only errors', false)
+    .addOption(
+      new Option('--progress <mode>', 'progress display: a bar on a terminal, plain lines in a log')
+        .choices(['auto', 'bar', 'lines', 'none'])
+        .default('auto'),
+    )
+    .addOption(new Option('--max-errors <n>', 'list up to n problems in the CSV before stopping').argParser(positiveInt).default(1));
+}
+
+/** --threads, for the work that `purpose` names. */
+function threadsOption(purpose: string): Option {
+  return new Option('--threads <n>', `${purpose}, 1 to ${maxThreads} (default: cores available)`).argParser(threadCount);
+}
+
+function addTrainCommand(program: Command, run: ProgramRun): void {
+  const train = program
     .command('train')
     .summary('train a model and save it as JSON')
     .description(
@@ -67,40 +99,12 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     )
     .argument('[file]', 'labelled CSV (default: the bundled sample, data/sample/train.csv.gz)')
     .option('--out <path>', 'where the model is written (atomically)', defaultModelPath)
-    .option('--plot <file.svg>', 'also draw the learning curves (loss and accuracy per epoch) into an SVG file')
-    // No commander default: --resume must tell a --preset given from none, to refuse one that differs.
-    .addOption(new Option('--preset <name>', 'seed (the original numpy run), default (when not given), or best').choices(presetNames))
-    .option('--hidden <n>', "hidden units, 1 to 4096 (preset's)", hiddenUnits)
-    .option('--epochs <n>', "passes over the training rows (preset's)", positiveInt)
-    .option('--iterations <n>', "gradient steps in all; overrides --epochs (preset's)", positiveInt)
-    .option('--batch-size <n>', "rows per step; 0 or full = full batch (preset's)", batchSize)
-    .option('--lr <x>', "learning rate (preset's)", positiveNumber)
-    .addOption(new Option('--optimizer <name>', "update rule (preset's)").choices(['sgd', 'momentum', 'nesterov', 'adam']))
-    .addOption(new Option('--schedule <name>', "learning-rate schedule (preset's)").choices(['constant', 'cosine', 'step']))
-    .option('--weight-decay <x>', "decoupled L2 weight decay (preset's)", nonNegativeNumber)
-    .option('--holdout <n>', "rows held out: a count or a fraction; 0 for none (preset's)", holdout)
-    .option('--patience <n>', 'stop after n epochs without a better held-out accuracy, keeping the best weights', positiveInt)
-    .option('--no-augment', 'turn off the image augmentation of the default and best presets')
-    .option('--no-deskew', 'do not deskew images (straighten slanted digits) before the network sees them')
-    .option(
-      '--clean-epochs <n>',
-      "the last n epochs of each network see the original rows, not augmented ones; same learning-rate schedule (preset's)",
-      nonNegativeInt,
-    )
-    .option(
-      '--members <n>',
-      'trains n networks of --hidden units from different initialisations and joins them into one hidden layer of ' +
-        "n x hidden units whose output is the average of theirs (preset's)",
-      positiveInt,
-    )
-    .option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)')
-    .option('--seed <n>', 'seed for initialisation, shuffling and the held-out split (default 42)', seed)
-    .option('--log-every <n>', 'report every n iterations (default 10)', positiveInt)
-    .option('--threads <n>', `worker threads for the kernels, 1 to ${maxThreads} (default: cores available)`, threadCount)
-    .option('--json', 'JSON lines on stdout: one object per report, then a summary', false)
-    .option('--quiet', 'only errors', false)
-    .addOption(progressOption())
-    .addOption(maxErrorsOption())
+    .option('--plot <file.svg>', 'also draw the learning curves (loss and accuracy per epoch) into an SVG file');
+  const settingOptions = addSettingOptions(train);
+  train
+    .addOption(threadsOption('worker threads for the kernels'))
+    .option('--json', 'JSON lines on stdout: one object per report, then a summary', false);
+  addReadingOptions(train)
     .addHelpText(
       'after',
       presetTable() +
@@ -113,23 +117,49 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
           ['digits train train.csv --json > run.jsonl', 'JSON lines per report (schema: docs/json.md)'],
         ]),
     )
-    .action(async (file: string | undefined, options) => {
-      stop.finishWithoutReaders = true;
+    .action(async (file: string | undefined, options, command: Command) => {
+      run.stop.finishWithoutReaders = true;
       const { runTrain } = await import('./commands/train.js');
-      setExitCode(await runTrain(file, options, context(program, stop)));
+      const settings = settingsFromOptions((setting) => givenValue(command, settingOptions.get(setting.key)));
+      run.exitCode = await runTrain(file, { ...options, settings }, context(program, run.stop));
     });
+}
 
-  program
+/**
+ * The train command's options for the training settings, in the settings table's order, and --resume among them.
+ * Returns each setting's option, for reading what was given.
+ */
+function addSettingOptions(train: Command): Map<SettingKey, Option> {
+  const options = new Map<SettingKey, Option>();
+  const add = (setting: Setting, { flags, description, parse, choices }: SettingOption): void => {
+    const option = new Option(flags, description);
+    if (choices) option.choices(choices);
+    if (parse) option.argParser(optionParser(parse));
+    train.addOption(option);
+    options.set(setting.key, option);
+  };
+  for (const setting of trainSettings) if (setting.option && !setting.option.listed) add(setting, setting.option);
+  train.option('--resume <model>', 'continue training a saved model (its file, split and optimiser state)');
+  for (const setting of trainSettings) if (setting.option?.listed === 'after --resume') add(setting, setting.option);
+  return options;
+}
+
+/** An option's value when it was given on the command line (not commander's default for a --no- switch). */
+function givenValue(command: Command, option: Option | undefined): OptionValue | undefined {
+  if (!option || command.getOptionValueSource(option.attributeName()) !== 'cli') return undefined;
+  return command.getOptionValue(option.attributeName()) as OptionValue;
+}
+
+function addPredictCommand(program: Command, run: ProgramRun): void {
+  const predict = program
     .command('predict')
     .summary('write a Kaggle submission (ImageId,Label)')
     .description('Predict the digit of every row of a CSV and write ImageId,Label rows to stdout (or --out).')
     .argument('<file>', 'CSV of images (a label column, if any, is ignored); - for stdin')
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--out <path>', 'write the submission here (atomically) instead of stdout')
-    .option('--threads <n>', `threads for predicting, 1 to ${maxThreads} (default: cores available)`, threadCount)
-    .option('--quiet', 'only errors', false)
-    .addOption(progressOption())
-    .addOption(maxErrorsOption())
+    .addOption(threadsOption('threads for predicting'));
+  addReadingOptions(predict)
     .addHelpText(
       'after',
       examples([
@@ -140,10 +170,12 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     )
     .action(async (file: string, options) => {
       const { runPredict } = await import('./commands/predict.js');
-      setExitCode(await runPredict(file, options, context(program, stop)));
+      run.exitCode = await runPredict(file, options, context(program, run.stop));
     });
+}
 
-  program
+function addEvalCommand(program: Command, run: ProgramRun): void {
+  const evaluate = program
     .command('eval')
     .summary('score a model: accuracy, confusion matrix, per-digit precision/recall/F1')
     .description(
@@ -154,10 +186,8 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--json', 'one JSON object on stdout', false)
     .option('--mistakes <n>', 'worst mistakes to draw, 0 for none (default: as many as fit across the terminal)', nonNegativeInt)
-    .option('--threads <n>', `threads for predicting a whole file, 1 to ${maxThreads} (default: cores available)`, threadCount)
-    .option('--quiet', 'only errors', false)
-    .addOption(progressOption())
-    .addOption(maxErrorsOption())
+    .addOption(threadsOption('threads for predicting a whole file'));
+  addReadingOptions(evaluate)
     .addHelpText(
       'after',
       examples([
@@ -168,10 +198,12 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     )
     .action(async (file: string | undefined, options) => {
       const { runEval } = await import('./commands/eval.js');
-      setExitCode(await runEval(file, options, context(program, stop)));
+      run.exitCode = await runEval(file, options, context(program, run.stop));
     });
+}
 
-  program
+function addShowCommand(program: Command, run: ProgramRun): void {
+  const show = program
     .command('show')
     .summary('draw digits from a CSV in the terminal, with a model\'s predictions')
     .description(
@@ -181,10 +213,8 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .argument('<file>', 'CSV of images, labelled or not; - for stdin')
     .option('--rows <list>', 'data rows to draw, 1 being the first after the header: 1,2,5 or 10-15 (default: 1-6)', rowList)
     .option('--model <path>', 'also show what this model predicts')
-    .option('--json', 'one JSON object on stdout: labels, predictions, probabilities', false)
-    .option('--quiet', 'only errors', false)
-    .addOption(progressOption())
-    .addOption(maxErrorsOption())
+    .option('--json', 'one JSON object on stdout: labels, predictions, probabilities', false);
+  addReadingOptions(show)
     .addHelpText(
       'after',
       examples([
@@ -195,9 +225,11 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     )
     .action(async (file: string, options) => {
       const { runShow } = await import('./commands/show.js');
-      setExitCode(await runShow(file, options, context(program, stop)));
+      run.exitCode = await runShow(file, options, context(program, run.stop));
     });
+}
 
+function addPlotCommand(program: Command, run: ProgramRun): void {
   program
     .command('plot')
     .summary('draw a model\'s learning curves (loss and accuracy) as SVG')
@@ -218,9 +250,11 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     )
     .action(async (model: string | undefined, out: string | undefined, options) => {
       const { runPlot } = await import('./commands/plot.js');
-      setExitCode(await runPlot(model, out, options, context(program, stop)));
+      run.exitCode = await runPlot(model, out, options, context(program, run.stop));
     });
+}
 
+function addInfoCommand(program: Command, run: ProgramRun): void {
   program
     .command('info')
     .summary('what a model file holds: network, hyperparameters, data, metrics')
@@ -239,9 +273,11 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     )
     .action(async (model: string | undefined, options) => {
       const { runInfo } = await import('./commands/info.js');
-      setExitCode(await runInfo(model ?? defaultModelPath, options, context(program, stop)));
+      run.exitCode = await runInfo(model ?? defaultModelPath, options, context(program, run.stop));
     });
+}
 
+function addServeCommand(program: Command, run: ProgramRun): void {
   program
     .command('serve')
     .summary('a local web page: draw a digit and watch the model read it')
@@ -261,12 +297,8 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     )
     .action(async (options) => {
       const { runServe } = await import('./commands/serve.js');
-      setExitCode(await runServe(options, context(program, stop)));
+      run.exitCode = await runServe(options, context(program, run.stop));
     });
-
-  // A usage error ends with where to read more about that command.
-  for (const command of program.commands) command.showHelpAfterError(`(see: digits ${command.name()} --help)`);
-  return program;
 }
 
 const systemCallVerbs: Readonly<Record<string, string>> = {
@@ -339,16 +371,54 @@ export function createSignalHandler(stop: StopFlag, actions: SignalActions): (si
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const stop: StopFlag = { requested: null, graceful: false, finished: false, finishWithoutReaders: false, serving: false };
-  let exitCode = 0;
+  const run: ProgramRun = {
+    stop: { requested: null, graceful: false, finished: false, finishWithoutReaders: false, serving: false },
+    exitCode: 0,
+  };
+  const { stop } = run;
   const exitNow = (code: number): void => {
     stop.finished = true;
     process.exit(code);
   };
+  endOnStreamErrors(stop, exitNow);
+  // Whatever slips through (a bug, a rejected promise nobody awaited) still ends with a short message.
+  const crash = (error: unknown): void => exitNow(printError(error));
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  const onSignal = createSignalHandler(stop, {
+    write: (text) => process.stderr.write(text),
+    exit: exitNow,
+    terminal: process.stderr.isTTY === true,
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
-  // A closed stdout (digits predict ... | head) or stderr is not an error: end quietly, or, for a training run,
-  // go on without printing and save the model. (Writes to the closed stream are then dropped by Node.) Any other
-  // failure to write there (a full disk under "> file") is said on stderr, if it still works.
+  try {
+    await buildProgram(run).parseAsync(argv);
+  } catch (error) {
+    run.exitCode = error instanceof CommanderError ? commanderExitCode(error) : printError(error);
+  }
+  stop.finished = true;
+  process.exitCode = run.exitCode;
+  // process.exit drops what a pipe has not taken yet (a pipe holds 64 kB; eval --json on a large file writes
+  // more), so the output is let out first.
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  // Worker threads or timers must not hold the process open once the command is done.
+  setImmediate(() => process.exit(run.exitCode));
+}
+
+/** Commander has printed its message (with a suggestion for a mistyped name); help and version are fine. */
+function commanderExitCode(error: CommanderError): number {
+  const ok = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+  return ok ? 0 : ExitCode.badInput;
+}
+
+/**
+ * A closed stdout (digits predict ... | head) or stderr is not an error: end quietly, or, for a training run,
+ * go on without printing and save the model. (Writes to the closed stream are then dropped by Node.) Any other
+ * failure to write there (a full disk under "> file") is said on stderr, if it still works.
+ */
+function endOnStreamErrors(stop: StopFlag, exitNow: (code: number) => void): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (isBrokenPipe(error)) {
@@ -360,38 +430,6 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       exitNow(ExitCode.failure);
     });
   }
-  // Whatever slips through (a bug, a rejected promise nobody awaited) still ends with a short message.
-  const crash = (error: unknown): void => exitNow(printError(error));
-  process.on('uncaughtException', crash);
-  process.on('unhandledRejection', crash);
-
-  const onSignal = createSignalHandler(stop, {
-    write: (text) => process.stderr.write(text),
-    exit: exitNow,
-    terminal: process.stderr.isTTY === true,
-  });
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const program = buildProgram(stop, (code) => (exitCode = code));
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander has printed its message (with a suggestion for a mistyped name); help and version are fine.
-      const ok = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
-      exitCode = ok ? 0 : ExitCode.badInput;
-    } else {
-      exitCode = printError(error);
-    }
-  }
-  stop.finished = true;
-  process.exitCode = exitCode;
-  // process.exit drops what a pipe has not taken yet (a pipe holds 64 kB; eval --json on a large file writes
-  // more), so the output is let out first.
-  await Promise.all([drained(process.stdout), drained(process.stderr)]);
-  // Worker threads or timers must not hold the process open once the command is done.
-  setImmediate(() => process.exit(exitCode));
 }
 
 /** Resolves once everything written to `stream` so far has gone to the operating system (or cannot). */

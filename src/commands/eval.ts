@@ -1,5 +1,5 @@
 /** `digits eval [file]`: score a model on a labelled file, or on the held-out rows it recorded. */
-import { loadModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
 import type { Model } from '../train/model.js';
 import { PredictThreads } from '../model/predictThreads.js';
 import { checkSameTrainingFile, evaluate, heldOutTarget, type Evaluation } from '../model/evaluation.js';
@@ -42,7 +42,7 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
       ? (pixels: Uint8Array, first: number, rows: number, features: number): void => threads.addRows(pixels, first, rows, features)
       : undefined;
     // Read as it is: the report draws the worst mistakes as they are in the file; prediction deskews sparse rows.
-    const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors, predictEarly);
+    const { dataset } = await loadCsv(target.path, { labels: 'required', reporter, maxErrors: options.maxErrors, onRows: predictEarly });
     if (file === undefined) checkSameTrainingFile(model, dataset);
     const evaluation = threads
       ? await evaluate(model, dataset, options.model, undefined, () => threads.finish(dataset))

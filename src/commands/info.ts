@@ -1,6 +1,6 @@
 /** `digits info [model]`: what a model file holds, for people (stderr) or as one JSON object (stdout). */
 import { statSync } from 'node:fs';
-import { loadModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
 import { formatModelInfo, modelInfo } from '../ui/info.js';
 import type { CommandContext } from './context.js';
 import { writeToStdout } from './output.js';

@@ -1,18 +1,16 @@
 /** Reading a CSV with a progress bar on a terminal: shared by the commands that read data. */
 import { readDigitCsv, type ReadCsvOptions } from '../data/csv.js';
-import type { LabelRequirement } from '../data/csvHeader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Reporter } from '../ui/reporter.js';
 import { statSync } from 'node:fs';
 
-export async function loadCsv(
-  path: string,
-  labels: LabelRequirement,
-  reporter: Reporter,
-  maxErrors = 1,
-  onRows?: ReadCsvOptions['onRows'],
-  deskew = false,
-): Promise<{ dataset: Dataset; seconds: number }> {
+/** How to read the file (as readDigitCsv takes it), and the Reporter that shows the progress. */
+export interface LoadCsvOptions extends Pick<ReadCsvOptions, 'labels' | 'maxErrors' | 'onRows' | 'deskew'> {
+  readonly reporter: Reporter;
+}
+
+export async function loadCsv(path: string, options: LoadCsvOptions): Promise<{ dataset: Dataset; seconds: number }> {
+  const { reporter, ...reading } = options;
   const started = performance.now();
   let size: number | undefined;
   try {
@@ -25,13 +23,7 @@ export async function loadCsv(
   }
   reporter.loadStarted(path === '-' ? 'stdin' : path, size);
   try {
-    const dataset = await readDigitCsv(path, {
-      labels,
-      maxErrors,
-      onProgress: (progress) => reporter.loadProgress(progress, started),
-      onRows,
-      deskew,
-    });
+    const dataset = await readDigitCsv(path, { ...reading, onProgress: (progress) => reporter.loadProgress(progress, started) });
     return { dataset, seconds: (performance.now() - started) / 1000 };
   } finally {
     reporter.loadFinished();

@@ -1,7 +1,7 @@
 /** `digits plot [model] [out.svg]`: the learning curves kept in a model, drawn as an SVG file. */
 import { resolve } from 'node:path';
 import { writeFileAtomic, type OutputKind } from '../io/atomic.js';
-import { loadModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
 import type { Model } from '../train/model.js';
 import { networkTitle, runSummary } from '../ui/info.js';
 import { learningCurveSvg } from '../ui/svg.js';

@@ -1,7 +1,7 @@
 /** `digits predict <file>`: a Kaggle submission (ImageId,Label) on stdout, or atomically to --out. */
 import { resolve } from 'node:path';
 import { pixelScale } from '../data/dataset.js';
-import { loadModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
 import { checkCompatible } from '../model/inference.js';
 import { PredictThreads } from '../model/predictThreads.js';
 import { writeFileAtomic, type OutputKind } from '../io/atomic.js';
@@ -65,7 +65,7 @@ async function predictFile(
   const predictEarly = (pixels: Uint8Array, first: number, count: number, features: number): void =>
     threads.addRows(pixels, first, count, features);
   // Rows are read as they are; the prediction threads deskew them, if the model asks, off the reading thread.
-  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors, predictEarly);
+  const { dataset, seconds: loadSeconds } = await loadCsv(file, { labels: 'optional', reporter, maxErrors: options.maxErrors, onRows: predictEarly });
   checkCompatible(model, dataset, options.model);
   const { predicted } = await threads.finish(dataset);
   const text = submissionCsv(predicted, model.classes);

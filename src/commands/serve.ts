@@ -6,7 +6,7 @@ import { debugEnabled } from '../debug.js';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { loadModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
 import { DigitsError, ExitCode, failure, inputError, isSystemError } from '../errors.js';
 import { Classifier } from '../serve/classifier.js';
 import { loadPageAssets } from '../serve/page.js';

@@ -4,7 +4,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { inputError } from '../errors.js';
-import { loadModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
 import type { Model } from '../train/model.js';
 import { checkCompatible, predictRows } from '../model/inference.js';
 import { imageSide, type Dataset } from '../data/dataset.js';
@@ -84,7 +84,7 @@ export async function runShow(file: string, options: ShowOptions, context: Comma
 async function readForShow(file: string, reporter: Reporter, maxErrors: number): Promise<Dataset> {
   if (file !== '-') {
     const labelled = hasLabelColumn(await firstLine(file));
-    return (await loadCsv(file, labelled ? 'required' : 'optional', reporter, maxErrors)).dataset;
+    return (await loadCsv(file, { labels: labelled ? 'required' : 'optional', reporter, maxErrors })).dataset;
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);

@@ -1,95 +1,88 @@
-/** `digits train [file]`: parse options into a configuration, load the CSV, fit, save, summarise. */
+/** `digits train [file]`: the settings given over a preset, the CSV loaded, the network fitted, saved, summarised. */
 import { resolve } from 'node:path';
+import type { Dataset } from '../data/dataset.js';
 import { ExitCode, inputError } from '../errors.js';
-import { loadModel, saveModel } from '../model/file.js';
+import { loadModel } from '../model/read.js';
+import { saveModel } from '../model/write.js';
 import type { MemberResult, Model } from '../train/model.js';
-import { fitModel } from '../train/fit.js';
+import { fitModel, type FitOptions, type FitResult } from '../train/fit.js';
 import { checkResume } from '../train/resume.js';
-import { defaultSeed, presets, type PresetName, type TrainConfig } from '../train/presets.js';
-import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
-import type { ProgressMode } from '../ui/reporter.js';
+import { defaultSeed, presets, type TrainConfig } from '../train/presets.js';
+import { maxHidden } from '../train/settings.js';
+import type { JsonEvent, ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, percent, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
-import { defaultThreads, maxHidden } from './options.js';
+import { defaultThreads } from './options.js';
 import { bundledTrainFile, displayPath, prepareOutput, refuseOverwriting, type NamedPath } from './paths.js';
 import { createEngineFactory } from './threads.js';
 import { learningCurveOutput, plotMessage, writeLearningCurve } from './plot.js';
 
 export interface TrainOptions {
-  out: string;
+  /** The training settings the options given set (settings.ts); the rest are the preset's, or the resumed run's. */
+  readonly settings: Partial<TrainConfig>;
+  readonly out: string;
   /** Also write the learning curves to this SVG file. */
-  plot?: string;
-  /** Absent when not given: the default preset, or the resumed run's. */
-  preset?: PresetName;
-  hidden?: number;
-  epochs?: number;
-  iterations?: number;
-  batchSize?: number;
-  lr?: number;
-  optimizer?: OptimizerName;
-  schedule?: ScheduleName;
-  weightDecay?: number;
-  holdout?: number;
-  seed?: number;
-  logEvery?: number;
-  patience?: number;
-  augment?: boolean;
-  members?: number;
-  cleanEpochs?: number;
-  deskew?: boolean;
-  resume?: string;
-  threads?: number;
-  json: boolean;
-  quiet: boolean;
-  progress: ProgressMode;
-  maxErrors: number;
+  readonly plot?: string;
+  readonly resume?: string;
+  readonly threads?: number;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly progress: ProgressMode;
+  readonly maxErrors: number;
 }
 
 /**
- * The preset's configuration (or, resuming, the recorded one) with each option the user gave put over it. On
- * resume, train/resume.ts then refuses whatever the options changed that a resumed run may not change.
+ * The preset's configuration (or, resuming, the recorded one) with each setting given put over it. On resume,
+ * train/resume.ts then refuses whatever the options changed that a resumed run may not change.
  */
-export function configFrom(options: TrainOptions, base?: TrainConfig): TrainConfig {
-  const preset = base ?? presets[options.preset ?? 'default'];
-  const epochsGiven = options.epochs !== undefined;
-  return {
-    ...preset,
-    preset: options.preset ?? preset.preset,
-    hiddenSize: options.hidden ?? preset.hiddenSize,
-    epochs: options.epochs ?? preset.epochs,
-    iterations: options.iterations ?? (epochsGiven ? null : preset.iterations),
-    batchSize: options.batchSize ?? preset.batchSize,
-    learningRate: options.lr ?? preset.learningRate,
-    optimizer: options.optimizer ?? preset.optimizer,
-    schedule: options.schedule ?? preset.schedule,
-    weightDecay: options.weightDecay ?? preset.weightDecay,
-    holdout: options.holdout ?? preset.holdout,
-    seed: options.seed ?? preset.seed,
-    logEvery: options.logEvery ?? preset.logEvery,
-    patience: options.patience ?? preset.patience,
-    augment: options.augment === false ? null : preset.augment,
-    members: options.members ?? preset.members,
-    cleanEpochs: options.cleanEpochs ?? preset.cleanEpochs,
-    deskew: options.deskew === false ? false : preset.deskew,
-  };
+export function configFrom(given: Partial<TrainConfig>, base: TrainConfig = presets[given.preset ?? 'default']): TrainConfig {
+  return { ...base, ...given };
+}
+
+/** What a training run reads, trains and writes: all settled, and checked, before the data is read. */
+interface TrainingPlan {
+  readonly config: TrainConfig;
+  readonly resumeFrom: Model | undefined;
+  /** The training CSV. */
+  readonly path: string;
+  readonly outPath: string;
+  readonly plotPath: string | undefined;
+  readonly threads: number;
+}
+
+/** What is learnt once training starts and the summary needs at the end. */
+interface TrainingProgress {
+  /** Steps each network plans (a committee's networks all plan the same). */
+  iterationsPerMember: number;
 }
 
 export async function runTrain(file: string | undefined, options: TrainOptions, context: CommandContext): Promise<number> {
-  const { chalk } = context;
-  const reporter = commandReporter(options, context);
-  const resumeFrom: Model | undefined = options.resume ? loadModel(options.resume) : undefined;
+  const reporter = commandReporter({ ...options, logEvery: options.settings.logEvery }, context);
+  const plan = planTraining(file, options, context);
+  const { dataset, seconds: loadSeconds } = await loadTrainingData(plan, file, options, reporter, context);
+  const progress: TrainingProgress = { iterationsPerMember: 0 };
+  const fitting = fitModel(dataset, plan.config, fitOptions(plan, dataset, progress, reporter, context));
+  const fitted = await fitting.finally(() => reporter.finish());
+  saveModel(plan.outPath, fitted.model, displayPath(plan.outPath, context.cwd));
+  reportOutcome(plan, fitted, progress, reporter, context);
+  if (plan.plotPath) reporter.info(plotMessage(writeLearningCurve(fitted.model, plan.plotPath), plan.plotPath, context.cwd));
+  reporter.json(summaryEvent(plan, fitted, loadSeconds));
+  if (context.stop.requested) return context.stop.requested === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+  return ExitCode.ok;
+}
+
+/**
+ * The configuration and the files of the run, refusing before any data is read what could not work: options
+ * that would change a resumed run, a joined network too wide, outputs that would overwrite an input or cannot be
+ * written (better found now than after hours of training).
+ */
+function planTraining(file: string | undefined, options: TrainOptions, context: CommandContext): TrainingPlan {
+  const resumeFrom = options.resume ? loadModel(options.resume) : undefined;
   const path = file ?? (resumeFrom && resumeFrom.data.path !== '-' ? resumeFrom.data.path : bundledTrainFile);
-  const config = configFrom(options, resumeFrom?.training.config);
-  // Before reading the data: options that would change the recorded run, or fewer steps than it has taken.
+  const config = configFrom(options.settings, resumeFrom?.training.config);
   if (resumeFrom) checkResume(config, resumeFrom);
-  // The joined network is saved like any other, so it has the same limit as --hidden.
-  if (config.members * config.hiddenSize > maxHidden) {
-    throw inputError(
-      `--members ${config.members} networks of ${config.hiddenSize} hidden units would join into ${config.members * config.hiddenSize}, more than ${maxHidden}`,
-      ['Use fewer --members or fewer --hidden units.'],
-    );
-  }
+  checkJoinedWidth(config);
   const outPath = resolve(context.cwd, options.out);
   const plotPath = options.plot ? resolve(context.cwd, options.plot) : undefined;
   const outputs: NamedPath[] = [{ name: '--out', path: outPath }, ...(plotPath ? [{ name: '--plot', path: plotPath }] : [])];
@@ -98,100 +91,160 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
   if (options.resume && plotPath) {
     refuseOverwriting([{ name: '--plot', path: plotPath }], [{ name: 'the resumed model', path: options.resume }], context.cwd);
   }
-  // Find out now, not after hours of training, if the model or the picture cannot be written there.
   prepareOutput(outPath, context.cwd);
   if (plotPath) prepareOutput(plotPath, context.cwd, learningCurveOutput);
+  return { config, resumeFrom, path, outPath, plotPath, threads: options.threads ?? defaultThreads() };
+}
 
-  const shown = displayPath(path, context.cwd);
-  if (!file && !resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
-  const { dataset, seconds: loadSeconds } = await loadCsv(path, 'required', reporter, options.maxErrors, undefined, config.deskew);
-  reporter.info(`Read ${count(dataset.rows)} rows of ${dataset.features} pixels from ${shown} in ${seconds(loadSeconds)}.`);
-  if (options.seed === undefined && !resumeFrom) {
+/** The joined network is saved like any other, so it has the same limit as --hidden. */
+function checkJoinedWidth({ members, hiddenSize }: TrainConfig): void {
+  if (members * hiddenSize <= maxHidden) return;
+  throw inputError(
+    `--members ${members} networks of ${hiddenSize} hidden units would join into ${members * hiddenSize}, more than ${maxHidden}`,
+    ['Use fewer --members or fewer --hidden units.'],
+  );
+}
+
+/** Reads the training CSV (deskewed as it is read, if the run deskews), saying what it read. */
+async function loadTrainingData(
+  plan: TrainingPlan,
+  file: string | undefined,
+  options: TrainOptions,
+  reporter: Reporter,
+  { chalk, cwd }: CommandContext,
+): Promise<{ dataset: Dataset; seconds: number }> {
+  const shown = displayPath(plan.path, cwd);
+  if (!file && !plan.resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
+  const loaded = await loadCsv(plan.path, { labels: 'required', reporter, maxErrors: options.maxErrors, deskew: plan.config.deskew });
+  const { rows, features } = loaded.dataset;
+  reporter.info(`Read ${count(rows)} rows of ${features} pixels from ${shown} in ${seconds(loaded.seconds)}.`);
+  if (options.settings.seed === undefined && !plan.resumeFrom) {
     reporter.info(chalk.dim(`Seed ${defaultSeed} (the default; --seed to change).`));
   }
+  return loaded;
+}
 
-  const threads = options.threads ?? defaultThreads();
+/** fitModel's engines and callbacks: what the run says as it starts, as each network starts, and at each step. */
+function fitOptions(
+  plan: TrainingPlan,
+  dataset: Dataset,
+  progress: TrainingProgress,
+  reporter: Reporter,
+  context: CommandContext,
+): FitOptions {
+  const { config, resumeFrom, threads } = plan;
   const members = config.members;
-  let iterationsPerMember = 0;
-  const { model, outcome, memberResults } = await fitModel(dataset, config, {
+  return {
     threads,
     engineFactory: createEngineFactory(threads),
     ...(resumeFrom ? { resumeFrom } : {}),
-    onStart: ({ split, fullBatch, totalIterations, totalEpochs }) => {
+    onStart: (start) => {
       // From here on, Ctrl-C stops after the current step and saves (before, it quits at once).
       context.stop.graceful = true;
-      iterationsPerMember = totalIterations;
-      const each = members > 1 ? ' each' : '';
-      const how = fullBatch
-        ? `${totalIterations} iterations${each} of full-batch gradient descent`
-        : `${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'}${each} of mini-batches of ${config.batchSize}`;
-      const clean = Math.min(config.cleanEpochs, totalEpochs);
-      const cleanNote = config.augment && clean > 0 ? ` (the last ${clean === 1 ? '' : `${clean} `}without augmentation)` : '';
-      const network = `${dataset.features}-${config.hiddenSize}-10`;
-      const what =
-        members > 1
-          ? `${members} networks of ${network} (preset ${config.preset}), to be joined into one of ${dataset.features}-${members * config.hiddenSize}-10,`
-          : `${network} (preset ${config.preset})`;
-      reporter.info(
-        `Training ${what} on ${count(split.trainRows.length)} rows, ` +
-          `holding out ${count(split.heldOutRows.length)}: ${how}${cleanNote}, ${threads} thread${threads === 1 ? '' : 's'}` +
-          (resumeFrom && members === 1 ? `, resuming at iteration ${resumeFrom.training.iterations}` : '') +
-          '.',
-      );
-      reporter.json({ event: 'start', config, trainRows: split.trainRows.length, heldOutRows: split.heldOutRows.length, threads });
-      reporter.trainingStarted(fullBatch, totalIterations, totalEpochs, members);
+      progress.iterationsPerMember = start.totalIterations;
+      reporter.info(startMessage(plan, dataset, start));
+      const { trainRows, heldOutRows } = start.split;
+      reporter.json({ event: 'start', config, trainRows: trainRows.length, heldOutRows: heldOutRows.length, threads });
+      reporter.trainingStarted(start.fullBatch, start.totalIterations, start.totalEpochs, members);
     },
     onMember: ({ member, seed, iteration }) => {
       if (members === 1) return;
       reporter.memberStarted(member);
       reporter.info(
-        chalk.bold(`Network ${member + 1} of ${members}`) +
-          ` (seed ${seed})${iteration > 0 ? `, resuming at iteration ${iteration} of ${iterationsPerMember}` : ''}:`,
+        context.chalk.bold(`Network ${member + 1} of ${members}`) +
+          ` (seed ${seed})${iteration > 0 ? `, resuming at iteration ${iteration} of ${progress.iterationsPerMember}` : ''}:`,
       );
     },
     events: {
       onReport: (report) => reporter.report(report),
-      onStep: (progress) => reporter.step(progress),
+      onStep: (step) => reporter.step(step),
       shouldStop: () => context.stop.requested !== null,
     },
-  }).finally(() => reporter.finish());
+  };
+}
 
-  saveModel(outPath, model, displayPath(outPath, context.cwd));
-  const heldOut = model.training.heldOut;
+/** What fitModel knows as training starts: the split and the schedule. */
+type TrainingStart = Parameters<NonNullable<FitOptions['onStart']>>[0];
+
+/** "Training 784-256-10 (preset default) on 37,800 rows, holding out 4,200: 12 epochs of mini-batches of 64, ...". */
+function startMessage(plan: TrainingPlan, dataset: Dataset, start: TrainingStart): string {
+  const { config, resumeFrom, threads } = plan;
+  const { split, fullBatch, totalIterations, totalEpochs } = start;
+  const members = config.members;
+  const each = members > 1 ? ' each' : '';
+  const how = fullBatch
+    ? `${totalIterations} iterations${each} of full-batch gradient descent`
+    : `${totalEpochs} epoch${totalEpochs === 1 ? '' : 's'}${each} of mini-batches of ${config.batchSize}`;
+  const clean = Math.min(config.cleanEpochs, totalEpochs);
+  const cleanNote = config.augment && clean > 0 ? ` (the last ${clean === 1 ? '' : `${clean} `}without augmentation)` : '';
+  const network = `${dataset.features}-${config.hiddenSize}-10`;
+  const what =
+    members > 1
+      ? `${members} networks of ${network} (preset ${config.preset}), to be joined into one of ${dataset.features}-${members * config.hiddenSize}-10,`
+      : `${network} (preset ${config.preset})`;
+  return (
+    `Training ${what} on ${count(split.trainRows.length)} rows, ` +
+    `holding out ${count(split.heldOutRows.length)}: ${how}${cleanNote}, ${threads} thread${threads === 1 ? '' : 's'}` +
+    (resumeFrom && members === 1 ? `, resuming at iteration ${resumeFrom.training.iterations}` : '') +
+    '.'
+  );
+}
+
+/** After saving: the weights kept by early stopping, each network of a committee, and the summary line. */
+function reportOutcome(
+  plan: TrainingPlan,
+  fitted: FitResult,
+  progress: TrainingProgress,
+  reporter: Reporter,
+  { chalk, cwd }: CommandContext,
+): void {
+  const { model, outcome, memberResults } = fitted;
+  const members = plan.config.members;
   if (outcome.restoredBest) {
-    reporter.info(
-      `Restored the weights of epoch ${Math.round(outcome.restoredBest.epoch)} (best held-out accuracy ${percent(outcome.restoredBest.heldOutAccuracy)}).`,
-    );
+    const { epoch, heldOutAccuracy } = outcome.restoredBest;
+    reporter.info(`Restored the weights of epoch ${Math.round(epoch)} (best held-out accuracy ${percent(heldOutAccuracy)}).`);
   }
   if (members > 1) {
     for (let member = 0; member < members; member++) {
-      reporter.info(`Network ${member + 1} of ${members}: ${memberText(memberResults[member], iterationsPerMember)}.`);
+      reporter.info(`Network ${member + 1} of ${members}: ${memberText(memberResults[member], progress.iterationsPerMember)}.`);
     }
   }
-  const joined = members > 1 ? ` (${memberResults.length} network${memberResults.length === 1 ? '' : 's'} joined: ${model.params.shape.inputSize}-${model.params.shape.hiddenSize}-10)` : '';
+  const heldOut = model.training.heldOut;
+  const shape = model.params.shape;
+  const networks = `${memberResults.length} network${memberResults.length === 1 ? '' : 's'}`;
+  const joined = members > 1 ? ` (${networks} joined: ${shape.inputSize}-${shape.hiddenSize}-10)` : '';
   const summary = heldOut
     ? `Held-out accuracy ${chalk.bold(percent(heldOut.accuracy))} ± ${percent(heldOut.standardError)} on ${count(heldOut.rows)} rows${joined}`
     : `No rows held out (--holdout 0): no held-out accuracy${joined}`;
-  const resumeHint = `continue with --resume ${displayPath(outPath, context.cwd)}.`;
-  const interruptedMember = memberResults.at(-1)?.stopReason === 'interrupted' ? memberResults.at(-1) : undefined;
-  const stopped =
-    outcome.stopReason === 'interrupted'
-      ? chalk.yellow(
-          members === 1
-            ? ` Interrupted at iteration ${outcome.iterations} of ${outcome.totalIterations}; ${resumeHint}`
-            : interruptedMember
-              ? ` Interrupted in network ${memberResults.length} of ${members} at iteration ${interruptedMember.iterations} of ${iterationsPerMember}; ${resumeHint}`
-              : ` Interrupted after network ${memberResults.length} of ${members}; ${resumeHint}`,
-        )
-      : outcome.stopReason === 'early-stopped' && members === 1
-        ? ` Stopped early: no better held-out accuracy for ${config.patience} evaluations.`
-        : '';
-  reporter.info(`${summary}. Model written to ${chalk.green(displayPath(outPath, context.cwd))} (${seconds(outcome.elapsedSeconds)} training).${stopped}`);
-  if (plotPath) reporter.info(plotMessage(writeLearningCurve(model, plotPath), plotPath, context.cwd));
+  const shownOut = displayPath(plan.outPath, cwd);
+  const stopped = stopText(plan, fitted, progress, shownOut);
+  const stoppedNote = outcome.stopReason === 'interrupted' ? chalk.yellow(stopped) : stopped;
+  reporter.info(`${summary}. Model written to ${chalk.green(shownOut)} (${seconds(outcome.elapsedSeconds)} training).${stoppedNote}`);
+}
+
+/** How the run ended, when it did not simply complete: where it was interrupted, or that it stopped early. */
+function stopText(plan: TrainingPlan, { outcome, memberResults }: FitResult, progress: TrainingProgress, shownOut: string): string {
+  const members = plan.config.members;
+  if (outcome.stopReason === 'early-stopped' && members === 1) {
+    return ` Stopped early: no better held-out accuracy for ${plan.config.patience} evaluations.`;
+  }
+  if (outcome.stopReason !== 'interrupted') return '';
+  const resumeHint = `continue with --resume ${shownOut}.`;
+  if (members === 1) return ` Interrupted at iteration ${outcome.iterations} of ${outcome.totalIterations}; ${resumeHint}`;
+  const last = memberResults.at(-1);
+  if (last?.stopReason === 'interrupted') {
+    return ` Interrupted in network ${memberResults.length} of ${members} at iteration ${last.iterations} of ${progress.iterationsPerMember}; ${resumeHint}`;
+  }
+  return ` Interrupted after network ${memberResults.length} of ${members}; ${resumeHint}`;
+}
+
+/** The --json summary line (docs/json.md). */
+function summaryEvent(plan: TrainingPlan, { model, outcome, memberResults }: FitResult, loadSeconds: number): JsonEvent {
+  const heldOut = model.training.heldOut;
   const last = model.history.at(-1);
-  reporter.json({
+  return {
     event: 'summary',
-    model: outPath,
+    model: plan.outPath,
     stopReason: outcome.stopReason,
     iterations: outcome.iterations,
     epochs: outcome.epochs,
@@ -203,10 +256,8 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
     loadSeconds,
     trainSeconds: outcome.elapsedSeconds,
     restoredBest: outcome.restoredBest,
-    memberResults: members > 1 ? memberResults : null,
-  });
-  if (context.stop.requested) return context.stop.requested === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
-  return ExitCode.ok;
+    memberResults: plan.config.members > 1 ? memberResults : null,
+  };
 }
 
 /** One network of a committee in the summary: its own held-out accuracy, and how it ended. */

@@ -1,7 +1,7 @@
 /**
  * A trained model as training makes it and every command uses it: the network's parameters, how its input is
  * prepared, and the record of the run that made it (configuration, data, history, optimiser state). The file
- * format that stores it is model/file.ts.
+ * format that stores it is in model/.
  */
 import type { Parameters } from '../nn/network.js';
 import type { OptimizerState } from '../nn/optimizers.js';

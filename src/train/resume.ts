@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { inputError } from '../errors.js';
 import type { Model } from './model.js';
 import type { TrainConfig } from './presets.js';
+import { shownValue, trainSettings } from './settings.js';
 import { planSchedule, type Schedule } from './trainer.js';
 
 /** Refuses a resume that cannot continue the recorded run, saying what to ask for instead. */
@@ -22,74 +23,27 @@ export function checkResume(config: TrainConfig, from: Model): void {
 }
 
 /**
- * A setting of the configuration: the option that gives it, and how a configuration's value of it is shown (by
- * default the option and the value); or 'may change' for the few that a resumed run may change.
+ * Refuses every setting that must stay as recorded (settings.ts says which) and differs from the recorded run's,
+ * naming each as its option. Threads, output and where the model goes are not settings of the run.
  */
-type ResumeSetting = 'may change' | { readonly option: string; readonly show?: (config: TrainConfig) => string };
-
-/**
- * Every setting of the configuration, as --resume treats it. A resumed run is the recorded run continued step for
- * step, so whatever shapes those steps (the network, the split, the shuffles and initialisation, the update rule
- * and its schedule, augmentation, early stopping) must stay as recorded: an option that would change it is
- * refused, never ignored. What may change is how long the run goes (checked by checkResumePlan) and how often it
- * reports. Threads, output and where the model goes are not settings of the run. A setting added to TrainConfig
- * must be listed here (the type requires it), so it is refused on resume unless said otherwise.
- */
-const resumeSettings: Readonly<Record<keyof TrainConfig, ResumeSetting>> = {
-  preset: { option: '--preset' },
-  hiddenSize: { option: '--hidden' },
-  members: { option: '--members' },
-  epochs: 'may change',
-  iterations: 'may change',
-  batchSize: { option: '--batch-size', show: (c) => `--batch-size ${c.batchSize === 0 ? 'full' : c.batchSize}` },
-  learningRate: { option: '--lr' },
-  optimizer: { option: '--optimizer' },
-  schedule: { option: '--schedule' },
-  weightDecay: { option: '--weight-decay' },
-  holdout: { option: '--holdout' },
-  seed: { option: '--seed' },
-  logEvery: 'may change',
-  patience: { option: '--patience', show: (c) => (c.patience === null ? 'no --patience' : `--patience ${c.patience}`) },
-  augment: { option: '--no-augment', show: (c) => (c.augment === null ? '--no-augment' : 'augmentation') },
-  cleanEpochs: { option: '--clean-epochs' },
-  deskew: { option: '--no-deskew', show: (c) => (c.deskew ? 'deskewing' : '--no-deskew') },
-  // Set by the preset alone (no option changes them), so they differ only for callers of fitModel.
-  momentum: { option: 'momentum' },
-  beta2: { option: 'beta2' },
-  warmupEpochs: { option: 'warmup epochs' },
-  init: { option: 'initialisation' },
-};
-
-/** Refuses every setting given that differs from the recorded run's, naming each as its option. */
 function checkResumeSettings(config: TrainConfig, recorded: TrainConfig): void {
-  const given: string[] = [];
-  const were: string[] = [];
-  for (const field of Object.keys(resumeSettings) as (keyof TrainConfig)[]) {
-    const differs = difference(field, config, recorded);
-    if (!differs) continue;
-    given.push(differs.given);
-    were.push(differs.was);
-  }
-  if (given.length === 0) return;
+  const differing = trainSettings.filter(
+    (setting) => setting.resume === 'must equal' && !isDeepStrictEqual(config[setting.key], recorded[setting.key]),
+  );
+  if (differing.length === 0) return;
+  const given = differing.map((setting) => shownValue(setting, config));
+  const were = differing.map((setting) => shownValue(setting, recorded));
   const list = given.length === 1 ? given[0]! : `${given.slice(0, -1).join(', ')} and ${given.at(-1)!}`;
   throw inputError(`${list} ${given.length === 1 ? 'differs' : 'differ'} from the resumed run (${were.join(', ')})`, [
     '--resume continues a run as it was started: leave out what differs (or give the recorded value), or train a new model without --resume.',
   ]);
 }
 
-/** A setting that differs from the recorded one and may not, shown as given and as recorded; null otherwise. */
-function difference(field: keyof TrainConfig, config: TrainConfig, recorded: TrainConfig): { given: string; was: string } | null {
-  const setting = resumeSettings[field];
-  if (setting === 'may change' || isDeepStrictEqual(config[field], recorded[field])) return null;
-  const show = setting.show ?? ((c: TrainConfig): string => `${setting.option} ${String(c[field])}`);
-  return { given: show(config), was: show(recorded) };
-}
-
 /**
- * --epochs and --iterations count from the start of the run, so a resumed run may plan more steps than the
- * recorded one, but never fewer than a network of it has already taken: those steps cannot be undone, and the
- * model would record more steps done than planned (which the loader rightly refuses as damaged). A single
- * network that has taken every step of the plan has nothing left to do either.
+ * --epochs and --iterations, the settings that may only grow, count from the start of the run, so a resumed run
+ * may plan more steps than the recorded one, but never fewer than a network of it has already taken: those steps
+ * cannot be undone, and the model would record more steps done than planned (which the loader rightly refuses as
+ * damaged). A single network that has taken every step of the plan has nothing left to do either.
  */
 function checkResumePlan(config: TrainConfig, from: Model): void {
   // The split is the recorded one, so the training rows, and with them the steps in an epoch, are known now.

@@ -4,10 +4,11 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { basename } from 'node:path';
-import { modelFormat, modelVersion } from '../model/file.js';
+import { modelFormat, modelVersion } from '../model/schema.js';
 import type { Model, TrainingRecord } from '../train/model.js';
 import { parameterCount } from '../nn/network.js';
 import type { TrainConfig } from '../train/presets.js';
+import { trainSettings } from '../train/settings.js';
 import { count, megabytes, percent, seconds } from './format.js';
 
 /** The `digits info --json` object (documented in docs/json.md). */
@@ -143,60 +144,18 @@ export function formatDate(iso: string): string {
   return match && iso.endsWith('Z') ? `${match[1]} ${match[2]} UTC` : iso;
 }
 
-const knownConfigKeys = new Set<string>([
-  'preset', 'hiddenSize', 'epochs', 'iterations', 'batchSize', 'learningRate', 'optimizer', 'momentum', 'beta2',
-  'weightDecay', 'schedule', 'warmupEpochs', 'init', 'holdout', 'seed', 'logEvery', 'patience', 'augment',
-  'members', 'cleanEpochs',
-]);
-
-/** The hyperparameters as (name, value) rows, the ones people tune first. */
+/**
+ * The hyperparameters as (name, value) rows, in words where the settings table has words for them. The rest, and
+ * settings of a newer digits that this one does not know, are shown as the model file stores them.
+ */
 export function hyperparameterRows(config: TrainConfig): [string, string][] {
-  const rows: [string, string][] = [
-    ['hidden units', String(config.hiddenSize)],
-    config.iterations === null ? ['epochs', String(config.epochs)] : ['iterations', count(config.iterations)],
-    ['batch size', config.batchSize === 0 ? 'full batch' : String(config.batchSize)],
-    ['learning rate', `${config.learningRate}, ${config.schedule} schedule` + (config.warmupEpochs > 0 ? `, ${config.warmupEpochs} warm-up epoch${config.warmupEpochs === 1 ? '' : 's'}` : '')],
-    ['optimizer', optimizerText(config)],
-    ['weight decay', String(config.weightDecay)],
-    ['initialisation', config.init],
-    ['held out', config.holdout === 0 ? 'none' : config.holdout < 1 ? `${config.holdout} of the rows` : `${count(config.holdout)} rows`],
-    ['seed', String(config.seed)],
-    ['report every', `${config.logEvery} iterations`],
-    ['patience', config.patience === null ? 'none (no early stopping)' : `${config.patience} evaluations`],
-    ['augmentation', augmentText(config)],
-    ['clean epochs', config.cleanEpochs === 0 ? 'none' : `the last ${config.cleanEpochs} of each network, without augmentation`],
-    [
-      'networks',
-      config.members === 1
-        ? '1'
-        : `${config.members} of ${config.hiddenSize} hidden units, joined into one of ${config.members * config.hiddenSize}`,
-    ],
-  ];
-  // Settings added after this was written are shown as they are stored.
+  const rows: [string, string][] = [];
+  for (const { info } of trainSettings) if (typeof info === 'object' && 'row' in info) rows.push([...info.row(config, count)]);
+  const inWords = new Set<string>(trainSettings.filter((setting) => setting.info !== 'as stored').map((setting) => setting.key));
   for (const [key, value] of Object.entries(config)) {
-    if (!knownConfigKeys.has(key)) rows.push([key, JSON.stringify(value)]);
+    if (!inWords.has(key)) rows.push([key, JSON.stringify(value)]);
   }
   return rows;
-}
-
-function optimizerText(config: TrainConfig): string {
-  switch (config.optimizer) {
-    case 'momentum':
-    case 'nesterov':
-      return `${config.optimizer}, momentum ${config.momentum}`;
-    case 'adam':
-      return `adam, beta1 ${config.momentum}, beta2 ${config.beta2}`;
-    default:
-      return config.optimizer;
-  }
-}
-
-function augmentText(config: TrainConfig): string {
-  const a = config.augment;
-  if (!a) return 'none';
-  const parts = [`shift ±${a.maxShift} px`, `rotate ±${a.maxRotation}°`, `scale ±${Math.round(a.maxScale * 100)}%`];
-  if (a.elasticAlpha > 0) parts.push(`elastic ${a.elasticAlpha} (sigma ${a.elasticSigma})`);
-  return parts.join(', ');
 }
 
 function stopText(info: ModelInfo): string {

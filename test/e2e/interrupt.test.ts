@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '../../src/model/file.js';
+import { loadModel } from '../../src/model/read.js';
 import { finished, runCli, sampleTrain as sample, scratchFolder, sleep, startCli, waitForStderr } from '../errors/cli.js';
 
 const scratch = scratchFolder('e2e-interrupt');

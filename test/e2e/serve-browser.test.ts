@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadModel } from '../../src/model/file.js';
+import { loadModel } from '../../src/model/read.js';
 import { Classifier } from '../../src/serve/classifier.js';
 import { inkFromRgba, preprocessDigit } from '../../src/serve/preprocess.js';
 import { buildIfStale, root, startServe, trainTinyModel, type RunningServer } from '../serve/cli-process.js';

@@ -1,7 +1,8 @@
 /** A small, valid model for the model-file tests: 4 inputs, 3 hidden units, 10 classes, Adam state. */
 import { createParameters, parameterCount, type NetworkShape } from '../../src/nn/network.js';
 import { joinMembers } from '../../src/nn/committee.js';
-import { toJson, type ModelJson } from '../../src/model/file.js';
+import type { ModelJson } from '../../src/model/schema.js';
+import { toJson } from '../../src/model/write.js';
 import type { Model } from '../../src/train/model.js';
 import { presets } from '../../src/train/presets.js';
 

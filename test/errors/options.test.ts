@@ -1,7 +1,13 @@
 /** Option values: each parser accepts what its option means and refuses the rest saying what it accepts. */
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'commander';
-import { batchSize, hiddenUnits, holdout, nonNegativeNumber, positiveInt, positiveNumber, seed, threadCount } from '../../src/commands/options.js';
+import { optionParser, positiveInt, threadCount } from '../../src/commands/options.js';
+import { settingOf, type SettingKey } from '../../src/train/settings.js';
+
+/** A training setting's parser, as the command line uses it. */
+function parserOf(key: SettingKey): (value: string) => unknown {
+  return optionParser(settingOf(key).option!.parse!);
+}
 
 function refusal(parse: (value: string) => unknown, value: string): string {
   try {
@@ -23,7 +29,7 @@ const cases: ReadonlyArray<{ option: string; parse: (value: string) => unknown; 
   },
   {
     option: '--hidden',
-    parse: hiddenUnits,
+    parse: parserOf('hiddenSize'),
     good: [['1', 1], ['256', 256], ['4096', 4096]],
     bad: ['0', '-5', '4097', '1000000', '12.5', 'many'],
     message: 'Expected a whole number from 1 to 4096, like 256.',
@@ -37,35 +43,35 @@ const cases: ReadonlyArray<{ option: string; parse: (value: string) => unknown; 
   },
   {
     option: '--seed',
-    parse: seed,
+    parse: parserOf('seed'),
     good: [['0', 0], ['42', 42], ['4294967295', 4294967295]],
     bad: ['-1', '4294967296', '1.5', 'random'],
     message: 'Expected a whole number from 0 to 4294967295, like 42.',
   },
   {
     option: '--lr',
-    parse: positiveNumber,
+    parse: parserOf('learningRate'),
     good: [['0.05', 0.05], ['1e-3', 0.001], ['2', 2]],
     bad: ['0', '-0.1', 'abc', '', 'Infinity', 'NaN', '1e400'],
     message: 'Expected a number greater than 0, like 0.05.',
   },
   {
     option: '--weight-decay',
-    parse: nonNegativeNumber,
+    parse: parserOf('weightDecay'),
     good: [['0', 0], ['1e-4', 0.0001]],
     bad: ['-1e-4', 'none', ''],
     message: 'Expected a number of 0 or more, like 0.0001.',
   },
   {
     option: '--holdout',
-    parse: holdout,
+    parse: parserOf('holdout'),
     good: [['0', 0], ['1000', 1000], ['0.1', 0.1], ['0.999', 0.999]],
     bad: ['2.5', '1.0', '-0.1', '-5', 'abc', '', '1e3'],
     message: 'Expected a row count (like 1000, or 0 for none) or a fraction between 0 and 1 (like 0.1).',
   },
   {
     option: '--batch-size',
-    parse: batchSize,
+    parse: parserOf('batchSize'),
     good: [['64', 64], ['0', 0], ['full', 0], ['FULL', 0]],
     bad: ['-1', '6.4', 'half', ''],
     message: 'Expected a number of rows (like 64), or 0 or "full" for full batch.',

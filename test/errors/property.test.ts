@@ -10,7 +10,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { readDigitCsv } from '../../src/data/csv.js';
 import { DigitsError } from '../../src/errors.js';
-import { modelFromJson, parseModelText, toJson } from '../../src/model/file.js';
+import { modelFromJson, parseModelText } from '../../src/model/read.js';
+import { toJson } from '../../src/model/write.js';
 import { smallModelJson } from './fixtures.js';
 import { sampleText } from './cli.js';
 

@@ -1,5 +1,5 @@
 /**
- * The model file (src/model/file.ts, src/io/atomic.ts): a model trained on real sample rows survives
+ * The model file (src/model/, src/io/atomic.ts): a model trained on real sample rows survives
  * save -> load exactly, and writing is atomic: no temporary file is left behind, and a failed write leaves the
  * previous file as it was. (Damaged files and their messages are tested with the other error cases.)
  */
@@ -11,7 +11,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import type { Dataset } from '../../src/data/dataset.js';
 import { DigitsError } from '../../src/errors.js';
 import { temporaryPathFor } from '../../src/io/atomic.js';
-import { loadModel, modelFileText, modelFormat, modelVersion, saveModel, toJson } from '../../src/model/file.js';
+import { loadModel } from '../../src/model/read.js';
+import { modelFormat, modelVersion } from '../../src/model/schema.js';
+import { modelFileText, saveModel, toJson } from '../../src/model/write.js';
 import type { Model } from '../../src/train/model.js';
 import { fitModel } from '../../src/train/fit.js';
 import { presets, type TrainConfig } from '../../src/train/presets.js';
