@@ -7,8 +7,8 @@ import { optimizerNames, type OptimizerName, type OptimizerState } from '../nn/o
 import { describeFileError, inputError, isSystemError } from '../errors.js';
 import type { TrainConfig } from '../train/presets.js';
 import { trainSettings, type StoredValue } from '../train/settings.js';
-import type { CommitteeState, MemberResult, Model, RestoredBest, TrainingRecord } from '../train/model.js';
-import type { StopReason, TrainingReport } from '../train/trainer.js';
+import type { CommitteeState, MemberResult, Model, TrainingRecord } from '../train/model.js';
+import type { RestoredBest, StopReason, TrainingReport } from '../train/trainer.js';
 import { toolVersion } from '../version.js';
 import { Checker, damagedHint, isObject, kindOf, shortJson, type JsonObject } from './check.js';
 import { modelFormat, modelVersion, stepsBeyondPlan } from './schema.js';

@@ -6,7 +6,7 @@
 import type { Parameters } from '../nn/network.js';
 import type { OptimizerState } from '../nn/optimizers.js';
 import type { TrainConfig } from './presets.js';
-import type { StopReason, TrainingReport } from './trainer.js';
+import type { RestoredBest, StopReason, TrainingReport } from './trainer.js';
 
 export interface TrainingDataRecord {
   /** Absolute path of the training file (`-` for standard input). */
@@ -21,13 +21,6 @@ export interface HeldOutMetrics {
   readonly accuracy: number;
   readonly rows: number;
   readonly standardError: number;
-}
-
-/** The weights kept by early stopping (--patience): where they were, and their held-out accuracy. */
-export interface RestoredBest {
-  readonly iteration: number;
-  readonly epoch: number;
-  readonly heldOutAccuracy: number;
 }
 
 /** How one network of a committee ended, before the networks were joined. */

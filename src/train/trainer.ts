@@ -95,6 +95,13 @@ export interface ResumePoint {
   readonly elapsedSeconds: number;
 }
 
+/** The weights kept by early stopping (--patience): where they were, and their held-out accuracy. */
+export interface RestoredBest {
+  readonly iteration: number;
+  readonly epoch: number;
+  readonly heldOutAccuracy: number;
+}
+
 export type StopReason = 'completed' | 'early-stopped' | 'interrupted';
 
 export interface TrainingOutcome {
@@ -109,7 +116,7 @@ export interface TrainingOutcome {
   readonly history: TrainingReport[];
   readonly optimizer: OptimizerState;
   /** Set when the weights were restored to those of the best held-out accuracy. */
-  readonly restoredBest: { readonly iteration: number; readonly epoch: number; readonly heldOutAccuracy: number } | null;
+  readonly restoredBest: RestoredBest | null;
   readonly elapsedSeconds: number;
 }
 
@@ -212,7 +219,7 @@ interface RunningSums {
 /** The weights of the best held-out accuracy so far (--patience), and where they were. */
 interface BestWeights {
   readonly params: Float64Array;
-  readonly at: NonNullable<TrainingOutcome['restoredBest']>;
+  readonly at: RestoredBest;
 }
 
 /** Where the loop is: everything that changes from step to step, read and written by the steps below. */
@@ -491,7 +498,7 @@ function outcomeOf(run: TrainingRun, state: LoopState): TrainingOutcome {
  * With --patience, the network goes back to the weights of its best held-out accuracy, unless it ended on them.
  * An interrupted run keeps the weights it stopped with, for --resume to continue from.
  */
-function restoreBest(run: TrainingRun, state: LoopState): TrainingOutcome['restoredBest'] {
+function restoreBest(run: TrainingRun, state: LoopState): RestoredBest | null {
   const { best } = state;
   if (!best || state.stopReason === 'interrupted' || best.at.iteration === state.iteration) return null;
   run.engine.params.data.set(best.params);
