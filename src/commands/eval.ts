@@ -11,6 +11,7 @@ import { defaultThreads } from './options.js';
 import { writeToStdout } from './output.js';
 import { displayPath } from './paths.js';
 import { count, outputWidth } from '../ui/format.js';
+import { invocation, shellWord } from '../invocation.js';
 
 export interface EvalOptions {
   model: string;
@@ -21,11 +22,6 @@ export interface EvalOptions {
   /** Worst mistakes to draw; undefined: as many as fit in one row of the terminal. */
   mistakes?: number;
   threads?: number;
-}
-
-/** A word as a POSIX shell reads it: as it is when it is plain, else in single quotes. */
-export function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function runEval(file: string | undefined, options: EvalOptions, context: CommandContext): Promise<number> {
@@ -98,7 +94,7 @@ async function report(
     const showCommand =
       path === '-' || shown.length === 0
         ? undefined
-        : `digits show ${shellWord(displayPath(path, context.cwd))} --rows ${shown.map((m) => m.row).join(',')} --model ${shellWord(options.model)}`;
+        : `${invocation()} show ${shellWord(displayPath(path, context.cwd))} --rows ${shown.map((m) => m.row).join(',')} --model ${shellWord(options.model)}`;
     const lines = formatEvalReport(scores, what, context.chalk, {
       width,
       pictures: { pixels: dataset.pixels, features: dataset.features, mistakes: shown, ...(showCommand ? { showCommand } : {}) },

@@ -144,7 +144,7 @@ describe('digits eval (for people)', () => {
     });
     const confidences = captions.map((c) => Number(c[3]));
     expect([...confidences].sort((a, b) => b - a)).toEqual(confidences);
-    expect(lines[start + 2 + 17]).toBe(`Look closer: digits show ${sampleTrain} --rows ${rows.join(',')} --model models/model.json`);
+    expect(lines[start + 2 + 17]).toBe(`Look closer: node ${bin} show ${sampleTrain} --rows ${rows.join(',')} --model models/model.json`);
   });
 
   it('--mistakes 0 draws none', async () => {

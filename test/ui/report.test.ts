@@ -118,15 +118,3 @@ describe('formatEvalReport', () => {
     expect(mistakesForWidth(1000)).toBe(8);
   });
 });
-
-describe('shellWord', () => {
-  it('leaves plain paths alone and single-quotes the rest so a shell reads them back unchanged', async () => {
-    const { shellWord } = await import('../../src/commands/eval.js');
-    const { spawnSync } = await import('node:child_process');
-    expect(shellWord('data/train.csv.gz')).toBe('data/train.csv.gz');
-    for (const word of ["it's here", 'a b', '$HOME', 'x;y', '']) {
-      const echoed = spawnSync('sh', ['-c', `printf %s ${shellWord(word)}`], { encoding: 'utf8' }).stdout;
-      expect(echoed).toBe(word);
-    }
-  });
-});
