@@ -66,6 +66,43 @@ export function truncate(text: string, width: number): string {
   return text.length <= width ? text : text.slice(0, Math.max(0, width - 1)) + '…';
 }
 
+/**
+ * `text` broken at spaces into lines of at most `width` columns, each further line starting with `indent`. Lines
+ * already in the text stay lines, spaces inside a line stay as they are, colour codes take no room, and a word
+ * wider than a line stays whole on a line of its own.
+ */
+export function wrapWords(text: string, width: number, indent = ''): string {
+  return text
+    .split('\n')
+    .map((line) => wrapLine(line, width, indent).join('\n'))
+    .join('\n');
+}
+
+function wrapLine(line: string, width: number, indent: string): string[] {
+  if (visibleLength(line) <= width) return [line];
+  const lines: string[] = [];
+  let current = '';
+  let gap = '';
+  for (const token of line.split(/( +)/)) {
+    if (token === '') continue;
+    if (token.startsWith(' ')) {
+      gap += token;
+      continue;
+    }
+    const longer = current + gap + token;
+    // The first word of a line goes on it whatever its width (after the line's own leading spaces).
+    if (stripAnsi(current).trim() === '' || visibleLength(longer) <= width) {
+      current = longer;
+    } else {
+      lines.push(current);
+      current = indent + token;
+    }
+    gap = '';
+  }
+  lines.push(current);
+  return lines;
+}
+
 /** The width to lay out for: the terminal's, else COLUMNS, else 80. */
 export function outputWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): number {
   if (stream.isTTY && stream.columns && stream.columns > 0) return stream.columns;

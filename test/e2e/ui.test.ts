@@ -445,6 +445,27 @@ describe('help', () => {
   });
 });
 
+describe('the training bar, forced into a log (--progress bar) with COLUMNS set', () => {
+  for (const columns of [60, 80]) {
+    it(`fits every line in ${columns} columns, and keeps rows/s and ETA in the bar`, async () => {
+      const run = await digits(['train', '--hidden', '16', '--epochs', '2', '--out', `models/bar-${columns}.json`, '--progress', 'bar'], {
+        env: { COLUMNS: String(columns) },
+      });
+      expect(run.code, describeRun(run)).toBe(0);
+      const lines = run.stderr.split('\n');
+      for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(columns);
+      const bars = lines.filter((line) => line.includes('█') || line.includes('░'));
+      expect(bars.length, run.stderr).toBeGreaterThan(0);
+      for (const bar of bars) expect(bar).toMatch(/ epoch \d\/2 \|.* [\d,]+ rows\/s \| ETA (-|\d+ s)$/);
+      // The epoch lines are whole: each ends with its time, none is cut short or wrapped.
+      const epochs = lines.filter((line) => /^epoch +\d /.test(line));
+      expect(epochs).toHaveLength(2);
+      for (const line of epochs) expect(line).toMatch(/^epoch +\d {2}loss [\d.]+ {2}train [\d.]+% {2}held-out [\d.]+%.* {2}\d+\.\d s$/);
+      expect(run.stderr).toMatch(/Model written\s+to\s+models\/bar-\d+\.json/);
+    });
+  }
+});
+
 describe('streams', () => {
   it('digits predict | head ends quietly: exit 0, nothing on stderr', async () => {
     // Ten copies of the test sample (80 kB of submission): more output than a pipe holds, so head closes it mid-write.
