@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { debugEnabled } from './debug.js';
 import { DigitsError, ExitCode, describeFileError, isBrokenPipe, isSystemError } from './errors.js';
 import { stderrChalk } from './ui/color.js';
+import { outputWidth, wrapWords } from './ui/format.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
 import { batchSize, hiddenUnits, holdout, maxThreads, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, rowList, seed, threadCount } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
@@ -311,6 +312,8 @@ export interface SignalActions {
   exit(code: number): void;
   /** True when stderr is a terminal (a progress bar may have hidden the cursor). */
   readonly terminal: boolean;
+  /** The terminal's width now, to wrap the message in. */
+  width?(): number;
 }
 
 /**
@@ -319,21 +322,26 @@ export interface SignalActions {
  * Once the command has finished (`stop.finished`), signals change nothing: the program is exiting anyway.
  */
 export function createSignalHandler(stop: StopFlag, actions: SignalActions): (signal: NodeJS.Signals) => void {
+  // On a terminal the message takes the place of the line the cursor is on, a progress bar's (with the ^C the
+  // terminal echoed over it), and wraps at spaces; the bar, still running, draws itself again below. In a log
+  // it starts on a line of its own.
+  const say = (message: string): void =>
+    actions.write(actions.terminal ? `\r\x1b[2K${wrapWords(message, actions.width?.() ?? 80)}\n` : `\n${message}\n`);
   return (signal) => {
     if (stop.finished) return;
     const code = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
     if (stop.graceful && !stop.requested) {
       stop.requested = signal;
-      actions.write(
+      say(
         stop.serving
-          ? `\nStopping the server (${signal}); press Ctrl-C again to quit at once.\n`
-          : `\nStopping after this step to save the model (${signal}); press Ctrl-C again to quit at once without saving.\n`,
+          ? `Stopping the server (${signal}); press Ctrl-C again to quit at once.`
+          : `Stopping after this step to save the model (${signal}); press Ctrl-C again to quit at once without saving.`,
       );
       return;
     }
     if (actions.terminal) actions.write('\x1b[?25h');
-    const atOnce = stop.serving ? '\nStopped at once.\n' : '\nStopped at once; the model was not saved.\n';
-    actions.write(stop.requested ? atOnce : `\nInterrupted (${signal}).\n`);
+    const atOnce = stop.serving ? 'Stopped at once.' : 'Stopped at once; the model was not saved.';
+    say(stop.requested ? atOnce : `Interrupted (${signal}).`);
     actions.exit(code);
   };
 }
@@ -369,6 +377,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     write: (text) => process.stderr.write(text),
     exit: exitNow,
     terminal: process.stderr.isTTY === true,
+    width: () => outputWidth(process.stderr),
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
