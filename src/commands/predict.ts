@@ -1,7 +1,7 @@
 /** `digits predict <file>`: a Kaggle submission (ImageId,Label) on stdout, or atomically to --out. */
 import { resolve } from 'node:path';
 import { pixelScale } from '../data/dataset.js';
-import { loadModel } from '../model/file.js';
+import { loadModel, type Model } from '../model/file.js';
 import { checkCompatible } from '../model/inference.js';
 import { PredictThreads } from '../model/predictThreads.js';
 import { writeFileAtomic, type OutputKind } from '../model/atomic.js';
@@ -11,7 +11,8 @@ import { commandReporter, type CommandContext } from './context.js';
 import { loadCsv } from './load.js';
 import { defaultThreads } from './options.js';
 import { writeToStdout } from './output.js';
-import { displayPath, ensureParentFolder, prepareOutput, refuseOverwriting } from './paths.js';
+import { bundledTrainFile, displayPath, ensureParentFolder, prepareOutput, refuseOverwriting } from './paths.js';
+import { invocation } from '../invocation.js';
 
 const submissionOutput: OutputKind = { noun: 'the submission', example: 'submission.csv' };
 
@@ -33,6 +34,7 @@ export function submissionCsv(predicted: Uint8Array, classes: readonly number[])
 }
 
 export async function runPredict(file: string, options: PredictOptions, context: CommandContext): Promise<number> {
+  const started = performance.now();
   if (options.out) {
     const inputs = [
       { name: 'the CSV', path: file },
@@ -46,7 +48,7 @@ export async function runPredict(file: string, options: PredictOptions, context:
   // The threads start first, so that they are ready when the first rows are.
   const threads = new PredictThreads(options.threads ?? defaultThreads());
   try {
-    return await predictFile(file, options, context, reporter, threads);
+    return await predictFile(file, options, context, reporter, threads, started);
   } finally {
     await threads.close();
   }
@@ -58,6 +60,7 @@ async function predictFile(
   context: CommandContext,
   reporter: Reporter,
   threads: PredictThreads,
+  started: number,
 ): Promise<number> {
   // The model first: a bad model path should not cost a long CSV read. Rows are predicted as they are read.
   const model = loadModel(options.model);
@@ -69,6 +72,7 @@ async function predictFile(
   checkCompatible(model, dataset, options.model);
   const { predicted } = await threads.finish(dataset);
   const text = submissionCsv(predicted, model.classes);
+  const modelShown = displayPath(resolve(context.cwd, options.model), context.cwd);
   if (options.out) {
     const outPath = resolve(context.cwd, options.out);
     ensureParentFolder(outPath);
@@ -78,6 +82,19 @@ async function predictFile(
     );
   } else {
     await writeToStdout(context.stdout, text);
+    // The submission went to stdout (a file, a pipe): the terminal still hears that it is done.
+    const took = seconds((performance.now() - started) / 1000);
+    reporter.info(`Predicted ${count(dataset.rows)} row${dataset.rows === 1 ? '' : 's'} with ${modelShown} in ${took}.`);
+  }
+  if (trainedOnBundledSample(model)) {
+    const sample = displayPath(bundledTrainFile, context.cwd);
+    reporter.info(`${context.chalk.yellow('warning:')} ${modelShown} was trained on the bundled sample (${sample}, ${count(model.data.rows)} rows)`);
+    reporter.info(`  A real submission needs a model trained on Kaggle's train.csv: ${invocation()} train train.csv`);
   }
   return 0;
+}
+
+/** The bundled sample is for trying digits out; its 4,000 rows make a weak model for a submission. */
+function trainedOnBundledSample(model: Model): boolean {
+  return model.data.path === bundledTrainFile;
 }

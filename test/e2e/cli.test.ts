@@ -39,6 +39,8 @@ function describeRun(run: Run): string {
 
 const escapeCode = '\x1b';
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 let work: string;
 /** `digits train --hidden 16 --epochs 1` with no file, run once; predict and eval use its model. */
 let trained: Run;
@@ -209,6 +211,24 @@ describe('digits predict', () => {
     expect(labels.every((label) => label >= 0 && label <= 9)).toBe(true);
     // A trained model predicts every digit somewhere in 1,000 real images.
     expect(new Set(labels).size).toBe(10);
+  });
+
+  it('ends with one line on stderr (rows, model, time), and a warning for a model of the bundled sample', () => {
+    expect(submission.stderr).toMatch(
+      new RegExp(
+        '^Predicted 1,000 rows with models/model\\.json in \\d+\\.\\d s\\.\\n' +
+          escapeRegExp(`warning: models/model.json was trained on the bundled sample (${sampleTrainPath}, 4,000 rows)\n`) +
+          escapeRegExp(`  A real submission needs a model trained on Kaggle's train.csv: node ${bin} train train.csv\n`) +
+          '$',
+      ),
+    );
+  });
+
+  it('--quiet says nothing on stderr, the warning included', async () => {
+    const run = await digits(['predict', sampleTestPath, '--quiet'], work);
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(run.stdout).toBe(submission.stdout);
+    expect(run.stderr).toBe('');
   });
 
   it('--out writes the same submission to a file (atomically) and nothing to stdout', async () => {
