@@ -6,7 +6,7 @@ import type { ProgressMode } from '../ui/reporter.js';
 import { confusedPairs, formatEvalReport, mistakesForWidth, rankMistakes } from '../ui/report.js';
 import { imageSide, pixelScale, type Dataset } from '../data/dataset.js';
 import { commandReporter, type CommandContext } from './context.js';
-import { loadCsv } from './load.js';
+import { loadKaggleCsv } from './load.js';
 import { defaultThreads } from './options.js';
 import { writeToStdout } from './output.js';
 import { displayPath } from './paths.js';
@@ -37,7 +37,7 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
       ? (pixels: Uint8Array, first: number, rows: number, features: number): void => threads.addRows(pixels, first, rows, features)
       : undefined;
     // Read as it is: the report draws the worst mistakes as they are in the file; prediction deskews sparse rows.
-    const { dataset } = await loadCsv(target.path, 'required', reporter, options.maxErrors, predictEarly);
+    const { dataset } = await loadKaggleCsv(target.path, 'required', reporter, options.maxErrors, predictEarly);
     if (file === undefined) checkSameTrainingFile(model, dataset);
     const evaluation = threads
       ? await evaluate(model, dataset, options.model, undefined, () => threads.finish(dataset))

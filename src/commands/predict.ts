@@ -8,7 +8,7 @@ import { writeFileAtomic, type OutputKind } from '../model/atomic.js';
 import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
-import { loadCsv } from './load.js';
+import { loadKaggleCsv } from './load.js';
 import { defaultThreads } from './options.js';
 import { writeToStdout } from './output.js';
 import { bundledTrainFile, displayPath, ensureParentFolder, prepareOutput, refuseOverwriting } from './paths.js';
@@ -68,7 +68,7 @@ async function predictFile(
   const predictEarly = (pixels: Uint8Array, first: number, count: number, features: number): void =>
     threads.addRows(pixels, first, count, features);
   // Rows are read as they are; the prediction threads deskew them, if the model asks, off the reading thread.
-  const { dataset, seconds: loadSeconds } = await loadCsv(file, 'optional', reporter, options.maxErrors, predictEarly);
+  const { dataset, seconds: loadSeconds } = await loadKaggleCsv(file, 'optional', reporter, options.maxErrors, predictEarly);
   checkCompatible(model, dataset, options.model);
   const { predicted } = await threads.finish(dataset);
   const text = submissionCsv(predicted, model.classes);

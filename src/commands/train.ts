@@ -9,7 +9,7 @@ import type { OptimizerName, ScheduleName } from '../nn/optimizers.js';
 import type { ProgressMode } from '../ui/reporter.js';
 import { count, percent, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
-import { loadCsv } from './load.js';
+import { loadKaggleCsv } from './load.js';
 import { defaultThreads, maxHidden } from './options.js';
 import { bundledTrainFile, displayPath, prepareOutput, refuseOverwriting, type NamedPath } from './paths.js';
 import { createEngineFactory } from './threads.js';
@@ -103,7 +103,7 @@ export async function runTrain(file: string | undefined, options: TrainOptions, 
 
   const shown = displayPath(path, context.cwd);
   if (!file && !resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
-  const { dataset, seconds: loadSeconds } = await loadCsv(path, 'required', reporter, options.maxErrors, undefined, config.deskew);
+  const { dataset, seconds: loadSeconds } = await loadKaggleCsv(path, 'required', reporter, options.maxErrors, undefined, config.deskew);
   reporter.info(`Read ${count(dataset.rows)} rows of ${dataset.features} pixels from ${shown} in ${seconds(loadSeconds)}.`);
   if (options.seed === undefined && !resumeFrom) {
     reporter.info(chalk.dim(`Seed ${defaultSeed} (the default; --seed to change).`));

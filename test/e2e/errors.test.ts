@@ -57,6 +57,12 @@ interface Case {
   readonly input?: string | Buffer;
 }
 
+/** Where Kaggle's files come from, under the message for a missing training or test file. */
+const kaggleHint =
+  "  Kaggle's digit files (train.csv, test.csv) come from the competition page,\n" +
+  '  https://www.kaggle.com/competitions/digit-recognizer/data, or with its CLI:\n' +
+  '  kaggle competitions download -c digit-recognizer && unzip digit-recognizer.zip\n';
+
 const wrongCsv: readonly Case[] = [
   {
     name: 'an empty file',
@@ -114,7 +120,12 @@ const wrongCsv: readonly Case[] = [
     stderr: "error: picture.png: is a PNG image, not a CSV file\n  digits reads a CSV of pixel values (Kaggle's train.csv / test.csv), not image files.\n",
   },
   { name: 'a directory', args: ['train', 'folder.csv'], code: 2, stderr: 'error: folder.csv: is a directory, not a CSV file\n' },
-  { name: 'a missing file', args: ['predict', 'nowhere.csv', '--model', model], code: 2, stderr: 'error: nowhere.csv: no such file\n' },
+  { name: 'a missing file', args: ['predict', 'nowhere.csv', '--model', model], code: 2, stderr: `error: nowhere.csv: no such file\n${kaggleHint}` },
+  { name: 'a missing training file', args: ['train', 'train.csv'], code: 2, stderr: `error: train.csv: no such file\n${kaggleHint}` },
+  { name: 'a missing labelled file', args: ['eval', 'train.csv', '--model', model], code: 2, stderr: `error: train.csv: no such file\n${kaggleHint}` },
+  // show draws any CSV, not only Kaggle's; and a file beside the missing one is the better hint.
+  { name: 'a missing file to show', args: ['show', 'nowhere.csv'], code: 2, stderr: 'error: nowhere.csv: no such file\n' },
+  { name: 'a missing file beside a .gz', args: ['train', 'cut.csv'], code: 2, stderr: 'error: cut.csv: no such file\n  Did you mean cut.csv.gz?\n' },
   {
     name: 'a truncated gzip',
     args: ['train', 'cut.csv.gz'],
