@@ -94,7 +94,13 @@ async function report(
     const showCommand =
       path === '-' || shown.length === 0
         ? undefined
-        : `${invocation()} show ${shellWord(displayPath(path, context.cwd))} --rows ${shown.map((m) => m.row).join(',')} --model ${shellWord(options.model)}`;
+        : [
+            invocation(),
+            'show',
+            shellWord(displayPath(path, context.cwd)),
+            `--rows ${shown.map((m) => m.row).join(',')}`,
+            `--model ${shellWord(options.model)}`,
+          ];
     const lines = formatEvalReport(scores, what, context.chalk, {
       width,
       pictures: { pixels: dataset.pixels, features: dataset.features, mistakes: shown, ...(showCommand ? { showCommand } : {}) },

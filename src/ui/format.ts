@@ -103,6 +103,26 @@ function wrapLine(line: string, width: number, indent: string): string[] {
   return lines;
 }
 
+/**
+ * A shell command in lines of at most `width` columns, broken only between `pieces` (words as a shell reads
+ * them, or an option with its value): a line that goes on ends in ` \`, so that the lines paste back as one
+ * command, and further lines are indented two more.
+ */
+export function wrapCommand(pieces: readonly string[], width: number, indent = ''): string[] {
+  const lines: string[] = [];
+  let current = indent;
+  for (const piece of pieces) {
+    if (current.trim() !== '' && current.length + 1 + piece.length + 2 > width) {
+      lines.push(current + ' \\');
+      current = `${indent}  ${piece}`;
+    } else {
+      current = current.trim() === '' ? current + piece : `${current} ${piece}`;
+    }
+  }
+  lines.push(current);
+  return lines;
+}
+
 /** The width to lay out for: the terminal's, else COLUMNS, else 80. */
 export function outputWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): number {
   if (stream.isTTY && stream.columns && stream.columns > 0) return stream.columns;

@@ -118,7 +118,8 @@ describe('digits eval (for people)', () => {
   it('prints accuracy with its row count, the matrix, per-digit scores and confused pairs on stderr only', () => {
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^Accuracy \d+\.\d\d% ± \d+\.\d\d% \([\d,]+ of 400 rows correct\) on the 400 held-out rows of /);
+    expect(run.stderr).toMatch(/^Accuracy \d+\.\d\d% ± \d+\.\d\d% \([\d,]+ of 400 rows correct\) on the 400 held-out rows of\s/);
+    for (const line of run.stderr.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
     expect(run.stderr).toMatch(/^Confusion matrix/m);
     expect(run.stderr).toMatch(/^ +0 +1 +2 +3 +4 +5 +6 +7 +8 +9 +rows$/m);
     expect(run.stderr.match(/^ {2}true \d( +(\d+|·)){10} +\d+$/gm)).toHaveLength(10);
@@ -144,7 +145,10 @@ describe('digits eval (for people)', () => {
     });
     const confidences = captions.map((c) => Number(c[3]));
     expect([...confidences].sort((a, b) => b - a)).toEqual(confidences);
-    expect(lines[start + 2 + 17]).toBe(`Look closer: node ${bin} show ${sampleTrain} --rows ${rows.join(',')} --model models/model.json`);
+    // Too long for 100 columns beside its label: under it, in lines that paste back as one command.
+    expect(lines[start + 2 + 17]).toBe('Look closer:');
+    const command = lines.slice(start + 2 + 18, -1).join('\n');
+    expect(command.replace(/ \\\n +/g, ' ')).toBe(`  node ${bin} show ${sampleTrain} --rows ${rows.join(',')} --model models/model.json`);
   });
 
   it('--mistakes 0 draws none', async () => {
