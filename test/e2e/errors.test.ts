@@ -382,12 +382,13 @@ describe('a diverging run', () => {
 });
 
 describe('a closed pipe', () => {
-  // Enough rows that the submission does not fit in the pipe's buffer, so that the write really fails; images of
+  // Enough rows that the write really fails: a submission longer than the pipe's buffer (64 kB) and what head
+  // takes in its one read (up to as much again), or the write completes and digits says so on stderr. Images of
   // four pixels, and a model for them, keep the run short.
   beforeAll(async () => {
     const row = (k: number, label: boolean): string => `${label ? `${k % 10},` : ''}${k % 256},${(k * 7) % 256},${(k * 13) % 256},${(k * 17) % 256}`;
     writeFileSync(join(cwd, 'small-train.csv'), ['label,a,b,c,d', ...Array.from({ length: 50 }, (_, k) => row(k, true))].join('\n') + '\n');
-    writeFileSync(join(cwd, 'many.csv'), ['a,b,c,d', ...Array.from({ length: 15000 }, (_, k) => row(k, false))].join('\n') + '\n');
+    writeFileSync(join(cwd, 'many.csv'), ['a,b,c,d', ...Array.from({ length: 30000 }, (_, k) => row(k, false))].join('\n') + '\n');
     const trained = await runCli(['train', 'small-train.csv', '--hidden', '4', '--epochs', '1', '--quiet', '--out', 'small.json'], { cwd });
     expect(trained.code, trained.stderr).toBe(0);
   });

@@ -472,9 +472,10 @@ describe('the training bar, forced into a log (--progress bar) with COLUMNS set'
 
 describe('streams', () => {
   it('digits predict | head ends quietly: exit 0, nothing on stderr', async () => {
-    // Ten copies of the test sample (80 kB of submission): more output than a pipe holds, so head closes it mid-write.
+    // 25 copies of the test sample (200 kB of submission): more than the pipe holds (64 kB) and head takes in its
+    // one read (as much again), so head closes it mid-write; else the write completes and digits says so on stderr.
     const lines = gunzipSync(readFileSync(sampleTest)).toString('utf8').trimEnd().split('\n');
-    const big = [lines[0]!, ...Array.from({ length: 10 }, () => lines.slice(1)).flat()].join('\n') + '\n';
+    const big = [lines[0]!, ...Array.from({ length: 25 }, () => lines.slice(1)).flat()].join('\n') + '\n';
     writeFileSync(join(work, 'big.csv'), big);
     const run = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" predict big.csv 2>stderr.txt | head -n 3`], {
       cwd: work,
