@@ -88,8 +88,9 @@ async function predictFile(
   }
   if (trainedOnBundledSample(model)) {
     const sample = displayPath(bundledTrainFile, context.cwd);
-    reporter.info(`${context.chalk.yellow('warning:')} ${modelShown} was trained on the bundled sample (${sample}, ${count(model.data.rows)} rows)`);
-    reporter.info(`  A real submission needs a model trained on Kaggle's train.csv: ${invocation()} train train.csv`);
+    reporter.info(`${context.chalk.yellow('warning:')} ${modelShown} was trained on the bundled sample, ${sample}`);
+    reporter.info("  A real submission needs a model trained on Kaggle's train.csv:");
+    reporter.info(`  ${invocation()} train train.csv`);
   }
   return 0;
 }

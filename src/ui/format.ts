@@ -67,14 +67,14 @@ export function truncate(text: string, width: number): string {
 }
 
 /**
- * `text` broken at spaces into lines of at most `width` columns, each further line starting with `indent`. Lines
- * already in the text stay lines, spaces inside a line stay as they are, colour codes take no room, and a word
- * wider than a line stays whole on a line of its own.
+ * `text` broken at spaces into lines of at most `width` columns, each further line starting with `indent` (by
+ * default the spaces the line itself starts with). Lines already in the text stay lines, spaces inside a line
+ * stay as they are, colour codes take no room, and a word wider than a line stays whole on a line of its own.
  */
-export function wrapWords(text: string, width: number, indent = ''): string {
+export function wrapWords(text: string, width: number, indent?: string): string {
   return text
     .split('\n')
-    .map((line) => wrapLine(line, width, indent).join('\n'))
+    .map((line) => wrapLine(line, width, indent ?? /^ */.exec(line)![0]).join('\n'))
     .join('\n');
 }
 

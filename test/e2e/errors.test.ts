@@ -347,7 +347,7 @@ describe('--resume with options that would change the recorded run', () => {
 describe('valid but awkward input, end to end', () => {
   it('predicts a BOM, CRLF, quoted file given on standard input', async () => {
     const result = await runCli(['predict', '-', '--model', model], { cwd, input: readFileSync(join(cwd, 'awkward.csv')) });
-    expect(result.stderr).toMatch(/^Predicted 3 rows with model\.json in \d+\.\d s\.\nwarning: model\.json was trained on the bundled sample /);
+    expect(result.stderr).toMatch(/^Predicted 3 rows with model\.json in \d+\.\d s\.\nwarning: model\.json was trained on the bundled sample, /);
     expect(result.code).toBe(0);
     const plain = await runCli(['predict', 'test.csv', '--model', model], { cwd });
     expect(result.stdout).toBe(plain.stdout.split('\n').slice(0, 4).join('\n') + '\n');
