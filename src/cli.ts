@@ -14,6 +14,7 @@ import { presetNames } from './train/presets.js';
 import { defaultHost, defaultPort, portNumber } from './serve/options.js';
 import { toolVersion } from './version.js';
 import { examples, presetTable } from './ui/help.js';
+import { invocation } from './invocation.js';
 
 const debug = debugEnabled;
 
@@ -37,6 +38,8 @@ const maxErrorsOption = (): Option =>
   new Option('--max-errors <n>', 'list up to n problems in the CSV before stopping').argParser(positiveInt).default(1);
 
 export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void): Command {
+  // Examples and hints name the command the way the user started this one (npx digits, digits, node bin/digits.js).
+  const run = invocation();
   const program = new Command();
   program
     .name('digits')
@@ -44,19 +47,19 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .version(toolVersion, '-V, --version', 'print the version')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(see: digits --help)')
+    .showHelpAfterError(`(see: ${run} --help)`)
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText(
       'after',
       examples([
-        ['digits train', 'train on the bundled sample of real Kaggle rows'],
-        ['digits eval', 'score it: accuracy, confusion matrix, worst mistakes drawn'],
-        ['digits predict test.csv > submission.csv', 'a Kaggle submission'],
-        ['digits show test.csv --rows 1-4 --model models/model.json', 'look at digits and what the model reads'],
-        ['digits info', 'what the model file holds'],
-        ['digits serve', 'a web page: draw a digit, watch the model read it'],
-      ]) + '\nRun "digits <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n',
+        [`${run} train`, 'train on the bundled sample of real Kaggle rows'],
+        [`${run} eval`, 'score it: accuracy, confusion matrix, worst mistakes drawn'],
+        [`${run} predict test.csv > submission.csv`, 'a Kaggle submission'],
+        [`${run} show test.csv --rows 1-4 --model models/model.json`, 'look at digits and what the model reads'],
+        [`${run} info`, 'what the model file holds'],
+        [`${run} serve`, 'a web page: draw a digit, watch the model read it'],
+      ]) + `\nRun "${run} <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n`,
     );
 
   program
@@ -106,12 +109,12 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
       'after',
       presetTable() +
         examples([
-          ['digits train', 'the bundled sample, to see it work'],
-          ['digits train train.csv --plot curve.svg', "the default preset on Kaggle's train.csv, with learning curves"],
-          ['digits train train.csv --preset seed', 'the original numpy run, for comparison'],
-          ['digits train train.csv --holdout 0 --out models/final.json', 'train on every row for a submission'],
-          ['digits train train.csv --members 3', 'three networks joined into one of 3 x 256 hidden units'],
-          ['digits train train.csv --json > run.jsonl', 'JSON lines per report (schema: docs/json.md)'],
+          [`${run} train`, 'the bundled sample, to see it work'],
+          [`${run} train train.csv --plot curve.svg`, "the default preset on Kaggle's train.csv, with learning curves"],
+          [`${run} train train.csv --preset seed`, 'the original numpy run, for comparison'],
+          [`${run} train train.csv --holdout 0 --out models/final.json`, 'train on every row for a submission'],
+          [`${run} train train.csv --members 3`, 'three networks joined into one of 3 x 256 hidden units'],
+          [`${run} train train.csv --json > run.jsonl`, 'JSON lines per report (schema: docs/json.md)'],
         ]),
     )
     .action(async (file: string | undefined, options) => {
@@ -134,9 +137,9 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addHelpText(
       'after',
       examples([
-        ['digits predict test.csv > submission.csv', 'the submission on stdout'],
-        ['digits predict test.csv.gz --model models/final.json --out submission.csv', 'written atomically'],
-        ['zcat test.csv.gz | digits predict - | head', 'from stdin; stops quietly when head has enough'],
+        [`${run} predict test.csv > submission.csv`, 'the submission on stdout'],
+        [`${run} predict test.csv.gz --model models/final.json --out submission.csv`, 'written atomically'],
+        [`zcat test.csv.gz | ${run} predict - | head`, 'from stdin; stops quietly when head has enough'],
       ]),
     )
     .action(async (file: string, options) => {
@@ -162,9 +165,9 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addHelpText(
       'after',
       examples([
-        ['digits eval', 'the held-out rows of the training file'],
-        ['digits eval labelled.csv --mistakes 12', 'a labelled file, drawing the 12 worst mistakes'],
-        ['digits eval --json | jq .accuracy', 'one JSON object on stdout (schema: docs/json.md)'],
+        [`${run} eval`, 'the held-out rows of the training file'],
+        [`${run} eval labelled.csv --mistakes 12`, 'a labelled file, drawing the 12 worst mistakes'],
+        [`${run} eval --json | jq .accuracy`, 'one JSON object on stdout (schema: docs/json.md)'],
       ]),
     )
     .action(async (file: string | undefined, options) => {
@@ -189,9 +192,9 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addHelpText(
       'after',
       examples([
-        ['digits show train.csv', 'the first six digits and their labels'],
-        ['digits show test.csv --rows 1-4 --model models/model.json', "what the model reads, with its top 3"],
-        ['digits show train.csv --rows 1013 --model models/model.json', 'look at a mistake that eval listed'],
+        [`${run} show train.csv`, 'the first six digits and their labels'],
+        [`${run} show test.csv --rows 1-4 --model models/model.json`, "what the model reads, with its top 3"],
+        [`${run} show train.csv --rows 1013 --model models/model.json`, 'look at a mistake that eval listed'],
       ]),
     )
     .action(async (file: string, options) => {
@@ -212,8 +215,8 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addHelpText(
       'after',
       examples([
-        ['digits plot', `${defaultModelPath} -> models/model.svg`],
-        ['digits plot models/final.json curve.svg', 'a named model and picture'],
+        [`${run} plot`, `${defaultModelPath} -> models/model.svg`],
+        [`${run} plot models/final.json curve.svg`, 'a named model and picture'],
         ['rsvg-convert curve.svg -o curve.png', 'a PNG, if you need one (Debian: librsvg2-bin)'],
       ]),
     )
@@ -234,8 +237,8 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addHelpText(
       'after',
       examples([
-        ['digits info', `about ${defaultModelPath}`],
-        ['digits info models/final.json --json | jq .metrics', 'as data (schema: docs/json.md)'],
+        [`${run} info`, `about ${defaultModelPath}`],
+        [`${run} info models/final.json --json | jq .metrics`, 'as data (schema: docs/json.md)'],
       ]),
     )
     .action(async (model: string | undefined, options) => {
@@ -256,8 +259,8 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     .addHelpText(
       'after',
       examples([
-        ['digits serve', 'http://127.0.0.1:8080/ with models/model.json'],
-        ['digits serve --model models/final.json --port 3000', 'another model, another port'],
+        [`${run} serve`, 'http://127.0.0.1:8080/ with models/model.json'],
+        [`${run} serve --model models/final.json --port 3000`, 'another model, another port'],
       ]),
     )
     .action(async (options) => {
@@ -266,7 +269,7 @@ export function buildProgram(stop: StopFlag, setExitCode: (code: number) => void
     });
 
   // A usage error ends with where to read more about that command.
-  for (const command of program.commands) command.showHelpAfterError(`(see: digits ${command.name()} --help)`);
+  for (const command of program.commands) command.showHelpAfterError(`(see: ${run} ${command.name()} --help)`);
   return program;
 }
 

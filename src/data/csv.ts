@@ -4,6 +4,7 @@
  * with the header as line 1. csv-parse is the parser of record: quotes, a BOM, CRLF and blank lines are its job.
  */
 import { CsvError, parse } from 'csv-parse';
+import { invocation } from '../invocation.js';
 import { pipeline } from 'node:stream/promises';
 import { imageSide, type Dataset } from './dataset.js';
 import { deskewRows } from './deskew.js';
@@ -185,7 +186,7 @@ export function layoutFromHeader(name: string, header: readonly string[], labels
   const labelColumn = labelColumns[0] ?? -1;
   if (labelColumn === -1 && labels === 'required') {
     throw inputError(`${name}:1: no "label" column in the header, so there is nothing to learn from or score against`, [
-      `To predict the digits of an unlabelled file (like Kaggle's test.csv), use: digits predict ${name === 'stdin' ? '-' : name}`,
+      `To predict the digits of an unlabelled file (like Kaggle's test.csv), use: ${invocation()} predict ${name === 'stdin' ? '-' : name}`,
     ]);
   }
   const pixelColumns: number[] = [];

@@ -4,9 +4,9 @@
  * the files written. Training is kept tiny (--hidden 16, one epoch) so that the whole file takes seconds.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIfStale, collectOutput } from '../helpers/cli-process.js';
@@ -181,6 +181,30 @@ describe('digits train --members (a committee)', () => {
     expect(wide.code).toBe(2);
     expect(wide.stderr).toContain('error: --members 3 networks of 2000 hidden units would join into 6000, more than 4096');
     expect(wide.stderr).not.toContain('Read ');
+  });
+});
+
+describe('hints name the program the way it was started', () => {
+  /** `train --hidden 0`, a usage error whose hint names the command, run as `node <script>` from `cwd`. */
+  async function usageHint(script: string, cwd: string, extraEnv: NodeJS.ProcessEnv): Promise<string> {
+    const childEnv: NodeJS.ProcessEnv = { ...env, ...extraEnv };
+    for (const name of ['npm_command', 'npm_lifecycle_event']) if (!(name in extraEnv)) delete childEnv[name];
+    const run = await collectOutput(spawn(process.execPath, [script, 'train', '--hidden', '0'], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(run.code).toBe(2);
+    return run.stderr.split('\n').at(-2)!;
+  }
+
+  it('node bin/digits.js from the project folder, npx digits through npm exec, digits through a link on PATH', async () => {
+    const links = mkdtempSync(join(tmpdir(), 'digits-bin-'));
+    try {
+      symlinkSync(bin, join(links, 'digits'));
+      expect(await usageHint(bin, root, {})).toBe('(see: node bin/digits.js train --help)');
+      expect(await usageHint(bin, work, {})).toBe(`(see: node ${bin} train --help)`);
+      expect(await usageHint(join(links, 'digits'), work, { npm_command: 'exec', npm_lifecycle_event: 'npx' })).toBe('(see: npx digits train --help)');
+      expect(await usageHint(join(links, 'digits'), work, { PATH: `${links}${delimiter}${process.env.PATH ?? ''}` })).toBe('(see: digits train --help)');
+    } finally {
+      rmSync(links, { recursive: true, force: true });
+    }
   });
 });
 
