@@ -6,11 +6,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { debugEnabled } from './debug.js';
 import { DigitsError, ExitCode, describeFileError, isBrokenPipe, isSystemError } from './errors.js';
 import { stderrChalk } from './ui/color.js';
+import { outputWidth, wrapWords } from './ui/format.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
 import { maxThreads, nonNegativeInt, optionParser, positiveInt, rowList, threadCount } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
 import { settingsFromOptions, trainSettings, type OptionValue, type Setting, type SettingKey, type SettingOption } from './train/settings.js';
 import { defaultHost, defaultPort, portNumber } from './serve/options.js';
+import { invocation } from './invocation.js';
 import { toolVersion } from './version.js';
 import { examples, presetTable } from './ui/help.js';
 
@@ -33,7 +35,7 @@ export function buildProgram(run: ProgramRun): Command {
   addInfoCommand(program, run);
   addServeCommand(program, run);
   // A usage error ends with where to read more about that command.
-  for (const command of program.commands) command.showHelpAfterError(`(see: digits ${command.name()} --help)`);
+  for (const command of program.commands) command.showHelpAfterError(`(see: ${invocation()} ${command.name()} --help)`);
   return program;
 }
 
@@ -44,19 +46,19 @@ function rootCommand(): Command {
     .version(toolVersion, '-V, --version', 'print the version')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(see: digits --help)')
+    .showHelpAfterError(`(see: ${invocation()} --help)`)
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText(
       'after',
       examples([
-        ['digits train', 'train on the bundled sample of real Kaggle rows'],
-        ['digits eval', 'score it: accuracy, confusion matrix, worst mistakes drawn'],
-        ['digits predict test.csv > submission.csv', 'a Kaggle submission'],
-        ['digits show test.csv --rows 1-4 --model models/model.json', 'look at digits and what the model reads'],
-        ['digits info', 'what the model file holds'],
-        ['digits serve', 'a web page: draw a digit, watch the model read it'],
-      ]) + '\nRun "digits <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n',
+        [`${invocation()} train`, 'train on the bundled sample of real Kaggle rows'],
+        [`${invocation()} eval`, 'score it: accuracy, confusion matrix, worst mistakes drawn'],
+        [`${invocation()} predict test.csv > submission.csv`, 'a Kaggle submission'],
+        [`${invocation()} show test.csv --rows 1-4 --model models/model.json`, 'look at digits and what the model reads'],
+        [`${invocation()} info`, 'what the model file holds'],
+        [`${invocation()} serve`, 'a web page: draw a digit, watch the model read it'],
+      ]) + `\nRun "${invocation()} <command> --help" for its options.\nData (submissions, --json) goes to stdout; messages go to stderr.\n`,
     );
 }
 
@@ -109,12 +111,12 @@ function addTrainCommand(program: Command, run: ProgramRun): void {
       'after',
       presetTable() +
         examples([
-          ['digits train', 'the bundled sample, to see it work'],
-          ['digits train train.csv --plot curve.svg', "the default preset on Kaggle's train.csv, with learning curves"],
-          ['digits train train.csv --preset seed', 'the original numpy run, for comparison'],
-          ['digits train train.csv --holdout 0 --out models/final.json', 'train on every row for a submission'],
-          ['digits train train.csv --members 3', 'three networks joined into one of 3 x 256 hidden units'],
-          ['digits train train.csv --json > run.jsonl', 'JSON lines per report (schema: docs/json.md)'],
+          [`${invocation()} train`, 'the bundled sample, to see it work'],
+          [`${invocation()} train train.csv --plot curve.svg`, "the default preset on Kaggle's train.csv, with learning curves"],
+          [`${invocation()} train train.csv --preset seed`, 'the original numpy run, for comparison'],
+          [`${invocation()} train train.csv --holdout 0 --out models/final.json`, 'train on every row for a submission'],
+          [`${invocation()} train train.csv --members 3`, 'three networks joined into one of 3 x 256 hidden units'],
+          [`${invocation()} train train.csv --json > run.jsonl`, 'JSON lines per report (schema: docs/json.md)'],
         ]),
     )
     .action(async (file: string | undefined, options, command: Command) => {
@@ -163,9 +165,9 @@ function addPredictCommand(program: Command, run: ProgramRun): void {
     .addHelpText(
       'after',
       examples([
-        ['digits predict test.csv > submission.csv', 'the submission on stdout'],
-        ['digits predict test.csv.gz --model models/final.json --out submission.csv', 'written atomically'],
-        ['zcat test.csv.gz | digits predict - | head', 'from stdin; stops quietly when head has enough'],
+        [`${invocation()} predict test.csv > submission.csv`, 'the submission on stdout'],
+        [`${invocation()} predict test.csv.gz --model models/final.json --out submission.csv`, 'written atomically'],
+        [`zcat test.csv.gz | ${invocation()} predict - | head`, 'from stdin; stops quietly when head has enough'],
       ]),
     )
     .action(async (file: string, options) => {
@@ -191,9 +193,9 @@ function addEvalCommand(program: Command, run: ProgramRun): void {
     .addHelpText(
       'after',
       examples([
-        ['digits eval', 'the held-out rows of the training file'],
-        ['digits eval labelled.csv --mistakes 12', 'a labelled file, drawing the 12 worst mistakes'],
-        ['digits eval --json | jq .accuracy', 'one JSON object on stdout (schema: docs/json.md)'],
+        [`${invocation()} eval`, 'the held-out rows of the training file'],
+        [`${invocation()} eval labelled.csv --mistakes 12`, 'a labelled file, drawing the 12 worst mistakes'],
+        [`${invocation()} eval --json | jq .accuracy`, 'one JSON object on stdout (schema: docs/json.md)'],
       ]),
     )
     .action(async (file: string | undefined, options) => {
@@ -218,9 +220,9 @@ function addShowCommand(program: Command, run: ProgramRun): void {
     .addHelpText(
       'after',
       examples([
-        ['digits show train.csv', 'the first six digits and their labels'],
-        ['digits show test.csv --rows 1-4 --model models/model.json', "what the model reads, with its top 3"],
-        ['digits show train.csv --rows 1013 --model models/model.json', 'look at a mistake that eval listed'],
+        [`${invocation()} show train.csv`, 'the first six digits and their labels'],
+        [`${invocation()} show test.csv --rows 1-4 --model models/model.json`, "what the model reads, with its top 3"],
+        [`${invocation()} show train.csv --rows 1013 --model models/model.json`, 'look at a mistake that eval listed'],
       ]),
     )
     .action(async (file: string, options) => {
@@ -243,8 +245,8 @@ function addPlotCommand(program: Command, run: ProgramRun): void {
     .addHelpText(
       'after',
       examples([
-        ['digits plot', `${defaultModelPath} -> models/model.svg`],
-        ['digits plot models/final.json curve.svg', 'a named model and picture'],
+        [`${invocation()} plot`, `${defaultModelPath} -> models/model.svg`],
+        [`${invocation()} plot models/final.json curve.svg`, 'a named model and picture'],
         ['rsvg-convert curve.svg -o curve.png', 'a PNG, if you need one (Debian: librsvg2-bin)'],
       ]),
     )
@@ -267,8 +269,8 @@ function addInfoCommand(program: Command, run: ProgramRun): void {
     .addHelpText(
       'after',
       examples([
-        ['digits info', `about ${defaultModelPath}`],
-        ['digits info models/final.json --json | jq .metrics', 'as data (schema: docs/json.md)'],
+        [`${invocation()} info`, `about ${defaultModelPath}`],
+        [`${invocation()} info models/final.json --json | jq .metrics`, 'as data (schema: docs/json.md)'],
       ]),
     )
     .action(async (model: string | undefined, options) => {
@@ -291,8 +293,8 @@ function addServeCommand(program: Command, run: ProgramRun): void {
     .addHelpText(
       'after',
       examples([
-        ['digits serve', 'http://127.0.0.1:8080/ with models/model.json'],
-        ['digits serve --model models/final.json --port 3000', 'another model, another port'],
+        [`${invocation()} serve`, 'http://127.0.0.1:8080/ with models/model.json'],
+        [`${invocation()} serve --model models/final.json --port 3000`, 'another model, another port'],
       ]),
     )
     .action(async (options) => {
@@ -343,6 +345,8 @@ export interface SignalActions {
   exit(code: number): void;
   /** True when stderr is a terminal (a progress bar may have hidden the cursor). */
   readonly terminal: boolean;
+  /** The terminal's width now, to wrap the message in. */
+  width?(): number;
 }
 
 /**
@@ -351,21 +355,26 @@ export interface SignalActions {
  * Once the command has finished (`stop.finished`), signals change nothing: the program is exiting anyway.
  */
 export function createSignalHandler(stop: StopFlag, actions: SignalActions): (signal: NodeJS.Signals) => void {
+  // On a terminal the message takes the place of the line the cursor is on, a progress bar's (with the ^C the
+  // terminal echoed over it), and wraps at spaces; the bar, still running, draws itself again below. In a log
+  // it starts on a line of its own.
+  const say = (message: string): void =>
+    actions.write(actions.terminal ? `\r\x1b[2K${wrapWords(message, actions.width?.() ?? 80)}\n` : `\n${message}\n`);
   return (signal) => {
     if (stop.finished) return;
     const code = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
     if (stop.graceful && !stop.requested) {
       stop.requested = signal;
-      actions.write(
+      say(
         stop.serving
-          ? `\nStopping the server (${signal}); press Ctrl-C again to quit at once.\n`
-          : `\nStopping after this step to save the model (${signal}); press Ctrl-C again to quit at once without saving.\n`,
+          ? `Stopping the server (${signal}); press Ctrl-C again to quit at once.`
+          : `Stopping after this step to save the model (${signal}); press Ctrl-C again to quit at once without saving.`,
       );
       return;
     }
     if (actions.terminal) actions.write('\x1b[?25h');
-    const atOnce = stop.serving ? '\nStopped at once.\n' : '\nStopped at once; the model was not saved.\n';
-    actions.write(stop.requested ? atOnce : `\nInterrupted (${signal}).\n`);
+    const atOnce = stop.serving ? 'Stopped at once.' : 'Stopped at once; the model was not saved.';
+    say(stop.requested ? atOnce : `Interrupted (${signal}).`);
     actions.exit(code);
   };
 }
@@ -389,6 +398,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     write: (text) => process.stderr.write(text),
     exit: exitNow,
     terminal: process.stderr.isTTY === true,
+    width: () => outputWidth(process.stderr),
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -7,11 +7,12 @@ import type { ProgressMode } from '../ui/reporter.js';
 import { confusedPairs, formatEvalReport, mistakesForWidth, rankMistakes } from '../ui/report.js';
 import { imageSide, pixelScale, type Dataset } from '../data/dataset.js';
 import { commandReporter, type CommandContext } from './context.js';
-import { loadCsv } from './load.js';
+import { loadKaggleCsv } from './load.js';
 import { defaultThreads } from './options.js';
 import { writeToStdout } from './output.js';
 import { displayPath } from './paths.js';
 import { count, outputWidth } from '../ui/format.js';
+import { invocation, shellWord } from '../invocation.js';
 
 export interface EvalOptions {
   model: string;
@@ -22,11 +23,6 @@ export interface EvalOptions {
   /** Worst mistakes to draw; undefined: as many as fit in one row of the terminal. */
   mistakes?: number;
   threads?: number;
-}
-
-/** A word as a POSIX shell reads it: as it is when it is plain, else in single quotes. */
-export function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function runEval(file: string | undefined, options: EvalOptions, context: CommandContext): Promise<number> {
@@ -42,7 +38,7 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
       ? (pixels: Uint8Array, first: number, rows: number, features: number): void => threads.addRows(pixels, first, rows, features)
       : undefined;
     // Read as it is: the report draws the worst mistakes as they are in the file; prediction deskews sparse rows.
-    const { dataset } = await loadCsv(target.path, { labels: 'required', reporter, maxErrors: options.maxErrors, onRows: predictEarly });
+    const { dataset } = await loadKaggleCsv(target.path, { labels: 'required', reporter, maxErrors: options.maxErrors, onRows: predictEarly });
     if (file === undefined) checkSameTrainingFile(model, dataset);
     const evaluation = threads
       ? await evaluate(model, dataset, options.model, undefined, () => threads.finish(dataset))
@@ -99,7 +95,13 @@ async function report(
     const showCommand =
       path === '-' || shown.length === 0
         ? undefined
-        : `digits show ${shellWord(displayPath(path, context.cwd))} --rows ${shown.map((m) => m.row).join(',')} --model ${shellWord(options.model)}`;
+        : [
+            invocation(),
+            'show',
+            shellWord(displayPath(path, context.cwd)),
+            `--rows ${shown.map((m) => m.row).join(',')}`,
+            `--model ${shellWord(options.model)}`,
+          ];
     const lines = formatEvalReport(scores, what, context.chalk, {
       width,
       pictures: { pixels: dataset.pixels, features: dataset.features, mistakes: shown, ...(showCommand ? { showCommand } : {}) },

@@ -2,16 +2,18 @@
 import { resolve } from 'node:path';
 import { pixelScale } from '../data/dataset.js';
 import { loadModel } from '../model/read.js';
+import type { Model } from '../train/model.js';
 import { checkCompatible } from '../model/inference.js';
 import { PredictThreads } from '../model/predictThreads.js';
 import { writeFileAtomic, type OutputKind } from '../io/atomic.js';
 import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
-import { loadCsv } from './load.js';
+import { loadKaggleCsv } from './load.js';
 import { defaultThreads } from './options.js';
 import { writeToStdout } from './output.js';
-import { displayPath, ensureParentFolder, prepareOutput, refuseOverwriting } from './paths.js';
+import { bundledTrainFile, displayPath, ensureParentFolder, prepareOutput, refuseOverwriting } from './paths.js';
+import { invocation } from '../invocation.js';
 
 const submissionOutput: OutputKind = { noun: 'the submission', example: 'submission.csv' };
 
@@ -33,6 +35,7 @@ export function submissionCsv(predicted: Uint8Array, classes: readonly number[])
 }
 
 export async function runPredict(file: string, options: PredictOptions, context: CommandContext): Promise<number> {
+  const started = performance.now();
   if (options.out) {
     const inputs = [
       { name: 'the CSV', path: file },
@@ -46,7 +49,7 @@ export async function runPredict(file: string, options: PredictOptions, context:
   // The threads start first, so that they are ready when the first rows are.
   const threads = new PredictThreads(options.threads ?? defaultThreads());
   try {
-    return await predictFile(file, options, context, reporter, threads);
+    return await predictFile(file, options, context, reporter, threads, started);
   } finally {
     await threads.close();
   }
@@ -58,6 +61,7 @@ async function predictFile(
   context: CommandContext,
   reporter: Reporter,
   threads: PredictThreads,
+  started: number,
 ): Promise<number> {
   // The model first: a bad model path should not cost a long CSV read. Rows are predicted as they are read.
   const model = loadModel(options.model);
@@ -65,10 +69,11 @@ async function predictFile(
   const predictEarly = (pixels: Uint8Array, first: number, count: number, features: number): void =>
     threads.addRows(pixels, first, count, features);
   // Rows are read as they are; the prediction threads deskew them, if the model asks, off the reading thread.
-  const { dataset, seconds: loadSeconds } = await loadCsv(file, { labels: 'optional', reporter, maxErrors: options.maxErrors, onRows: predictEarly });
+  const { dataset, seconds: loadSeconds } = await loadKaggleCsv(file, { labels: 'optional', reporter, maxErrors: options.maxErrors, onRows: predictEarly });
   checkCompatible(model, dataset, options.model);
   const { predicted } = await threads.finish(dataset);
   const text = submissionCsv(predicted, model.classes);
+  const modelShown = displayPath(resolve(context.cwd, options.model), context.cwd);
   if (options.out) {
     const outPath = resolve(context.cwd, options.out);
     ensureParentFolder(outPath);
@@ -78,6 +83,20 @@ async function predictFile(
     );
   } else {
     await writeToStdout(context.stdout, text);
+    // The submission went to stdout (a file, a pipe): the terminal still hears that it is done.
+    const took = seconds((performance.now() - started) / 1000);
+    reporter.info(`Predicted ${count(dataset.rows)} row${dataset.rows === 1 ? '' : 's'} with ${modelShown} in ${took}.`);
+  }
+  if (trainedOnBundledSample(model)) {
+    const sample = displayPath(bundledTrainFile, context.cwd);
+    reporter.info(`${context.chalk.yellow('warning:')} ${modelShown} was trained on the bundled sample, ${sample}`);
+    reporter.info("  A real submission needs a model trained on Kaggle's train.csv:");
+    reporter.info(`  ${invocation()} train train.csv`);
   }
   return 0;
+}
+
+/** The bundled sample is for trying digits out; its 4,000 rows make a weak model for a submission. */
+function trainedOnBundledSample(model: Model): boolean {
+  return model.data.path === bundledTrainFile;
 }

@@ -12,7 +12,7 @@ import { maxHidden } from '../train/settings.js';
 import type { JsonEvent, ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, percent, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
-import { loadCsv } from './load.js';
+import { loadKaggleCsv } from './load.js';
 import { defaultThreads } from './options.js';
 import { bundledTrainFile, displayPath, prepareOutput, refuseOverwriting, type NamedPath } from './paths.js';
 import { createEngineFactory } from './threads.js';
@@ -115,7 +115,7 @@ async function loadTrainingData(
 ): Promise<{ dataset: Dataset; seconds: number }> {
   const shown = displayPath(plan.path, cwd);
   if (!file && !plan.resumeFrom) reporter.info(chalk.dim(`No file given: training on the bundled sample, ${shown}.`));
-  const loaded = await loadCsv(plan.path, { labels: 'required', reporter, maxErrors: options.maxErrors, deskew: plan.config.deskew });
+  const loaded = await loadKaggleCsv(plan.path, { labels: 'required', reporter, maxErrors: options.maxErrors, deskew: plan.config.deskew });
   const { rows, features } = loaded.dataset;
   reporter.info(`Read ${count(rows)} rows of ${features} pixels from ${shown} in ${seconds(loaded.seconds)}.`);
   if (options.settings.seed === undefined && !plan.resumeFrom) {

@@ -3,6 +3,7 @@
  * fastCsv.ts (the byte loop), which both start from the header and must agree on it.
  */
 import { inputError } from '../errors.js';
+import { invocation } from '../invocation.js';
 
 export type LabelRequirement = 'required' | 'optional';
 
@@ -44,7 +45,7 @@ export function layoutFromHeader(name: string, header: readonly string[], labels
   const labelColumn = labelColumns[0] ?? -1;
   if (labelColumn === -1 && labels === 'required') {
     throw inputError(`${name}:1: no "label" column in the header, so there is nothing to learn from or score against`, [
-      `To predict the digits of an unlabelled file (like Kaggle's test.csv), use: digits predict ${name === 'stdin' ? '-' : name}`,
+      `To predict the digits of an unlabelled file (like Kaggle's test.csv), use: ${invocation()} predict ${name === 'stdin' ? '-' : name}`,
     ]);
   }
   const pixelColumns: number[] = [];

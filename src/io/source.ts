@@ -9,6 +9,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { describeFileError, inputError, isSystemError } from '../errors.js';
+import { invocation } from '../invocation.js';
 
 export interface InputSource {
   /** The name used in messages: the path as given, or `stdin`. */
@@ -34,7 +35,7 @@ const foreignFormats: ReadonlyArray<{ magic: readonly number[]; what: string; ad
   {
     magic: [0x50, 0x4b, 0x03, 0x04],
     what: 'a zip archive',
-    advice: 'Unzip it first and give the CSV inside (for Kaggle: unzip digit-recognizer.zip, then digits train train.csv).',
+    advice: `Unzip it first and give the CSV inside (for Kaggle: unzip digit-recognizer.zip, then ${invocation()} train train.csv).`,
   },
   { magic: [0x42, 0x5a, 0x68], what: 'bzip2-compressed', advice: 'Decompress it first (bunzip2), or recompress it with gzip.' },
   { magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], what: 'xz-compressed', advice: 'Decompress it first (unxz), or recompress it with gzip.' },

@@ -1,7 +1,8 @@
 /** Small validators for a parsed model file: each failure is a DigitsError naming the file and the JSON field. */
 import { inputError } from '../errors.js';
+import { invocation } from '../invocation.js';
 
-export const damagedHint = 'The model file is damaged or was not written by digits; train again with "digits train".';
+export const damagedHint = (): string => `The model file is damaged or was not written by digits; train again with "${invocation()} train".`;
 
 export type JsonObject = Record<string, unknown>;
 
@@ -30,7 +31,7 @@ export class Checker {
   constructor(private readonly name: string) {}
 
   fail(field: string, problem: string): never {
-    throw inputError(`${this.name}: ${field} ${problem}`, [damagedHint]);
+    throw inputError(`${this.name}: ${field} ${problem}`, [damagedHint()]);
   }
 
   /** "is missing" or "is <value>, expected <what>". */

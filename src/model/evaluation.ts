@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Dataset } from '../data/dataset.js';
 import { inputError } from '../errors.js';
+import { invocation } from '../invocation.js';
 import { score, type Scores } from '../train/metrics.js';
 import type { Model } from '../train/model.js';
 import { checkCompatible, predictRows, type Predictions } from './inference.js';
@@ -22,17 +23,17 @@ export interface Evaluation {
 export function heldOutTarget(model: Model, modelPath: string): { path: string; rowIds: Uint32Array } {
   if (model.data.path === '-') {
     throw inputError(`${modelPath}: the model was trained from standard input, so eval cannot re-read its held-out rows`, [
-      'Give a labelled file: digits eval <file> --model ' + modelPath,
+      `Give a labelled file: ${invocation()} eval <file> --model ${modelPath}`,
     ]);
   }
   if (model.data.heldOutRows.length === 0) {
     throw inputError(`${modelPath}: the model was trained with --holdout 0, so it has no held-out rows to score`, [
-      'Give a labelled file: digits eval <file> --model ' + modelPath,
+      `Give a labelled file: ${invocation()} eval <file> --model ${modelPath}`,
     ]);
   }
   if (!existsSync(model.data.path)) {
     throw inputError(`${model.data.path}: the training file recorded in ${modelPath} is gone (moved or deleted)`, [
-      'Put it back to score the held-out rows, or give a labelled file: digits eval <file> --model ' + modelPath,
+      `Put it back to score the held-out rows, or give a labelled file: ${invocation()} eval <file> --model ${modelPath}`,
     ]);
   }
   return { path: model.data.path, rowIds: Uint32Array.from(model.data.heldOutRows) };
@@ -45,7 +46,7 @@ export function checkSameTrainingFile(model: Model, dataset: Dataset): void {
       `${dataset.source.path}: the file has changed since the model was trained ` +
         `(SHA-256 ${dataset.source.sha256.slice(0, 12)}..., ${dataset.rows} rows; the model recorded ` +
         `${model.data.sha256.slice(0, 12)}..., ${model.data.rows} rows), so its held-out rows cannot be found`,
-      ['Score a labelled file instead: digits eval <file> --model <model>'],
+      [`Score a labelled file instead: ${invocation()} eval <file> --model <model>`],
     );
   }
 }

@@ -9,6 +9,7 @@ import type { TrainConfig } from '../train/presets.js';
 import { trainSettings, type StoredValue } from '../train/settings.js';
 import type { CommitteeState, MemberResult, Model, TrainingRecord } from '../train/model.js';
 import type { RestoredBest, StopReason, TrainingReport } from '../train/trainer.js';
+import { invocation } from '../invocation.js';
 import { toolVersion } from '../version.js';
 import { Checker, damagedHint, isObject, kindOf, shortJson, type JsonObject } from './check.js';
 import { modelFormat, modelVersion, stepsBeyondPlan } from './schema.js';
@@ -21,7 +22,7 @@ export function loadModel(path: string): Model {
   } catch (error) {
     if (isSystemError(error)) {
       if (error.code === 'EISDIR') throw inputError(`${path}: is a directory, not a model file`);
-      const hint = error.code === 'ENOENT' ? ['Train one first with "digits train", or pass --model <path>.'] : [];
+      const hint = error.code === 'ENOENT' ? [`Train one first with "${invocation()} train", or pass --model <path>.`] : [];
       throw inputError(describeFileError(error, path, 'reading the model'), hint);
     }
     throw error;
@@ -33,7 +34,7 @@ export function loadModel(path: string): Model {
 export function parseModelText(bytes: Uint8Array, path: string): unknown {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   const trimmed = text.trim();
-  if (trimmed === '') throw inputError(`${path}: the file is empty, not a digits model`, [damagedHint]);
+  if (trimmed === '') throw inputError(`${path}: the file is empty, not a digits model`, [damagedHint()]);
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     throw inputError(`${path}: is gzip-compressed; digits models are plain JSON`, [`Decompress it first: gunzip -k ${path}`]);
   }
@@ -43,10 +44,10 @@ export function parseModelText(bytes: Uint8Array, path: string): unknown {
     const firstLine = trimmed.split(/\r?\n/, 1)[0]!;
     if (/^[^,{}[\]]*(,[^,{}[\]]*){2,}$/.test(firstLine)) {
       throw inputError(`${path}: is a CSV file, not a digits model (it starts ${start})`, [
-        '--model takes a model written by "digits train"; the CSV is the file argument: digits predict test.csv --model models/model.json',
+        `--model takes a model written by "${invocation()} train"; the CSV is the file argument: ${invocation()} predict test.csv --model models/model.json`,
       ]);
     }
-    throw inputError(`${path}: not a digits model: the file is not JSON (it starts ${start})`, [damagedHint]);
+    throw inputError(`${path}: not a digits model: the file is not JSON (it starts ${start})`, [damagedHint()]);
   }
   try {
     return JSON.parse(text);
@@ -56,10 +57,10 @@ export function parseModelText(bytes: Uint8Array, path: string): unknown {
     const atEnd = position !== null && Number(position[1]) >= text.trimEnd().length - 1;
     if (atEnd || /end of (JSON )?input/i.test(message)) {
       throw inputError(`${path}: the model file is truncated: its JSON stops after ${bytes.length.toLocaleString('en-US')} bytes`, [
-        'It was probably cut short while being copied or downloaded; copy it again, or train a new one with "digits train".',
+        `It was probably cut short while being copied or downloaded; copy it again, or train a new one with "${invocation()} train".`,
       ]);
     }
-    throw inputError(`${path}: the model file is not valid JSON (${message})`, [damagedHint]);
+    throw inputError(`${path}: the model file is not valid JSON (${message})`, [damagedHint()]);
   }
 }
 

@@ -66,6 +66,63 @@ export function truncate(text: string, width: number): string {
   return text.length <= width ? text : text.slice(0, Math.max(0, width - 1)) + '…';
 }
 
+/**
+ * `text` broken at spaces into lines of at most `width` columns, each further line starting with `indent` (by
+ * default the spaces the line itself starts with). Lines already in the text stay lines, spaces inside a line
+ * stay as they are, colour codes take no room, and a word wider than a line stays whole on a line of its own.
+ */
+export function wrapWords(text: string, width: number, indent?: string): string {
+  return text
+    .split('\n')
+    .map((line) => wrapLine(line, width, indent ?? /^ */.exec(line)![0]).join('\n'))
+    .join('\n');
+}
+
+function wrapLine(line: string, width: number, indent: string): string[] {
+  if (visibleLength(line) <= width) return [line];
+  const lines: string[] = [];
+  let current = '';
+  let gap = '';
+  for (const token of line.split(/( +)/)) {
+    if (token === '') continue;
+    if (token.startsWith(' ')) {
+      gap += token;
+      continue;
+    }
+    const longer = current + gap + token;
+    // The first word of a line goes on it whatever its width (after the line's own leading spaces).
+    if (stripAnsi(current).trim() === '' || visibleLength(longer) <= width) {
+      current = longer;
+    } else {
+      lines.push(current);
+      current = indent + token;
+    }
+    gap = '';
+  }
+  lines.push(current);
+  return lines;
+}
+
+/**
+ * A shell command in lines of at most `width` columns, broken only between `pieces` (words as a shell reads
+ * them, or an option with its value): a line that goes on ends in ` \`, so that the lines paste back as one
+ * command, and further lines are indented two more.
+ */
+export function wrapCommand(pieces: readonly string[], width: number, indent = ''): string[] {
+  const lines: string[] = [];
+  let current = indent;
+  for (const piece of pieces) {
+    if (current.trim() !== '' && current.length + 1 + piece.length + 2 > width) {
+      lines.push(current + ' \\');
+      current = `${indent}  ${piece}`;
+    } else {
+      current = current.trim() === '' ? current + piece : `${current} ${piece}`;
+    }
+  }
+  lines.push(current);
+  return lines;
+}
+
 /** The width to lay out for: the terminal's, else COLUMNS, else 80. */
 export function outputWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): number {
   if (stream.isTTY && stream.columns && stream.columns > 0) return stream.columns;

@@ -10,6 +10,7 @@ import { parameterCount } from '../nn/network.js';
 import type { TrainConfig } from '../train/presets.js';
 import { trainSettings } from '../train/settings.js';
 import { count, megabytes, percent, seconds } from './format.js';
+import { invocation } from '../invocation.js';
 
 /** The `digits info --json` object (documented in docs/json.md). */
 export interface ModelInfo {
@@ -222,7 +223,7 @@ export function formatModelInfo(info: ModelInfo, chalk: ChalkInstance): string[]
     const whose = info.training.memberResults ? ` (network ${m.last.member + 1}, last report)` : '';
     if (m.last.heldOutLoss !== null) metricRows.push(['held-out loss', m.last.heldOutLoss.toFixed(4) + whose]);
   }
-  metricRows.push(['reports kept', `${count(info.reports)} (digits plot draws them)`]);
+  metricRows.push(['reports kept', `${count(info.reports)} (${invocation()} plot draws them)`]);
   section('Final metrics', metricRows);
   return lines;
 }

@@ -5,7 +5,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { Scores } from '../train/metrics.js';
-import { count, percent, table, visibleLength } from './format.js';
+import { count, percent, table, visibleLength, wrapCommand, wrapWords } from './format.js';
 import { above, drawDigit, layoutTiles, tile, tilesPerRow, type Tile } from './digits.js';
 
 /** A wrong prediction: which row, what it is, what the model said and how sure it was. */
@@ -73,12 +73,15 @@ export interface ReportPictures {
   readonly features: number;
   /** Mistakes to draw (already chosen). */
   readonly mistakes: readonly Mistake[];
-  /** A `digits show` command that looks closer at them, printed under the pictures. */
-  readonly showCommand?: string;
+  /**
+   * A `digits show` command that looks closer at them, printed under the pictures: its pieces (words as a shell
+   * reads them, an option with its value), between which it may be broken.
+   */
+  readonly showCommand?: readonly string[];
 }
 
 export interface EvalReportOptions {
-  /** Columns available for the pictures. */
+  /** Columns to lay the report out in: the pictures, and the lines that wrap. */
   readonly width: number;
   /** Confused pairs to list. */
   readonly pairs?: number;
@@ -88,8 +91,11 @@ export interface EvalReportOptions {
 export function formatEvalReport(scores: Scores, what: string, chalk: ChalkInstance, options: EvalReportOptions = { width: 80 }): string[] {
   const lines: string[] = [];
   lines.push(
-    `Accuracy ${chalk.bold(percent(scores.accuracy))} ± ${percent(scores.standardError)} ` +
-      `(${count(scores.correct)} of ${count(scores.rows)} rows correct) on ${what}`,
+    ...wrapWords(
+      `Accuracy ${chalk.bold(percent(scores.accuracy))} ± ${percent(scores.standardError)} ` +
+        `(${count(scores.correct)} of ${count(scores.rows)} rows correct) on ${what}`,
+      options.width,
+    ).split('\n'),
   );
   lines.push('');
   lines.push(chalk.bold('Confusion matrix') + chalk.dim(' (rows: true digit, columns: prediction; · is none)'));
@@ -125,10 +131,18 @@ export function formatEvalReport(scores: Scores, what: string, chalk: ChalkInsta
     lines.push(...layoutTiles(tiles, options.width));
     if (pictures.showCommand) {
       lines.push('');
-      lines.push(chalk.dim('Look closer: ') + pictures.showCommand);
+      lines.push(...lookCloser(pictures.showCommand, options.width, chalk));
     }
   }
   return lines;
+}
+
+/** The show command after its label when both fit on a line; else under it, in lines that paste back as one. */
+function lookCloser(pieces: readonly string[], width: number, chalk: ChalkInstance): string[] {
+  const label = 'Look closer:';
+  const command = pieces.join(' ');
+  if (label.length + 1 + command.length <= width) return [`${chalk.dim(label)} ${command}`];
+  return [chalk.dim(label), ...wrapCommand(pieces, width, '  ')];
 }
 
 /** How many mistake pictures fill one row of the given width (at least 2, at most 8). */

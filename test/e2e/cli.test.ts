@@ -4,9 +4,9 @@
  * the files written. Training is kept tiny (--hidden 16, one epoch) so that the whole file takes seconds.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIfStale, collectOutput } from '../helpers/cli-process.js';
@@ -38,6 +38,8 @@ function describeRun(run: Run): string {
 }
 
 const escapeCode = '\x1b';
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 let work: string;
 /** `digits train --hidden 16 --epochs 1` with no file, run once; predict and eval use its model. */
@@ -182,6 +184,30 @@ describe('digits train --members (a committee)', () => {
   });
 });
 
+describe('hints name the program the way it was started', () => {
+  /** `train --hidden 0`, a usage error whose hint names the command, run as `node <script>` from `cwd`. */
+  async function usageHint(script: string, cwd: string, extraEnv: NodeJS.ProcessEnv): Promise<string> {
+    const childEnv: NodeJS.ProcessEnv = { ...env, ...extraEnv };
+    for (const name of ['npm_command', 'npm_lifecycle_event']) if (!(name in extraEnv)) delete childEnv[name];
+    const run = await collectOutput(spawn(process.execPath, [script, 'train', '--hidden', '0'], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(run.code).toBe(2);
+    return run.stderr.split('\n').at(-2)!;
+  }
+
+  it('node bin/digits.js from the project folder, npx digits through npm exec, digits through a link on PATH', async () => {
+    const links = mkdtempSync(join(tmpdir(), 'digits-bin-'));
+    try {
+      symlinkSync(bin, join(links, 'digits'));
+      expect(await usageHint(bin, root, {})).toBe('(see: node bin/digits.js train --help)');
+      expect(await usageHint(bin, work, {})).toBe(`(see: node ${bin} train --help)`);
+      expect(await usageHint(join(links, 'digits'), work, { npm_command: 'exec', npm_lifecycle_event: 'npx' })).toBe('(see: npx digits train --help)');
+      expect(await usageHint(join(links, 'digits'), work, { PATH: `${links}${delimiter}${process.env.PATH ?? ''}` })).toBe('(see: digits train --help)');
+    } finally {
+      rmSync(links, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('digits predict', () => {
   /** The ImageId,Label rows of a submission, checked for shape; returns the labels. */
   function submissionLabels(text: string, rows: number): number[] {
@@ -209,6 +235,25 @@ describe('digits predict', () => {
     expect(labels.every((label) => label >= 0 && label <= 9)).toBe(true);
     // A trained model predicts every digit somewhere in 1,000 real images.
     expect(new Set(labels).size).toBe(10);
+  });
+
+  it('ends with one line on stderr (rows, model, time), and a warning for a model of the bundled sample', () => {
+    expect(submission.stderr).toMatch(
+      new RegExp(
+        '^Predicted 1,000 rows with models/model\\.json in \\d+\\.\\d s\\.\\n' +
+          escapeRegExp(`warning: models/model.json was trained on the bundled sample, ${sampleTrainPath}\n`) +
+          escapeRegExp("  A real submission needs a model trained on Kaggle's train.csv:\n") +
+          escapeRegExp(`  node ${bin} train train.csv\n`) +
+          '$',
+      ),
+    );
+  });
+
+  it('--quiet says nothing on stderr, the warning included', async () => {
+    const run = await digits(['predict', sampleTestPath, '--quiet'], work);
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(run.stdout).toBe(submission.stdout);
+    expect(run.stderr).toBe('');
   });
 
   it('--out writes the same submission to a file (atomically) and nothing to stdout', async () => {

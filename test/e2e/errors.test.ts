@@ -14,6 +14,8 @@ const scratch = scratchFolder('e2e-errors');
 const cwd = scratch.path;
 const model = 'model.json';
 const tiny = ['--hidden', '8', '--epochs', '1', '--progress', 'none'];
+/** How hints name the program: the way these tests start it, node and the path of bin/digits.js. */
+const run = `node ${binPath}`;
 
 beforeAll(async () => {
   const trained = await runCli(['train', 'data/sample/train.csv.gz', ...tiny, '--out', join(cwd, model), '--quiet'], { cwd: repoRoot });
@@ -57,6 +59,12 @@ interface Case {
   readonly input?: string | Buffer;
 }
 
+/** Where Kaggle's files come from, under the message for a missing training or test file. */
+const kaggleHint =
+  "  Kaggle's digit files (train.csv, test.csv) come from the competition page,\n" +
+  '  https://www.kaggle.com/competitions/digit-recognizer/data, or with its CLI:\n' +
+  '  kaggle competitions download -c digit-recognizer && unzip digit-recognizer.zip\n';
+
 const wrongCsv: readonly Case[] = [
   {
     name: 'an empty file',
@@ -71,7 +79,7 @@ const wrongCsv: readonly Case[] = [
     code: 2,
     stderr:
       'error: test.csv:1: no "label" column in the header, so there is nothing to learn from or score against\n' +
-      "  To predict the digits of an unlabelled file (like Kaggle's test.csv), use: digits predict test.csv\n",
+      `  To predict the digits of an unlabelled file (like Kaggle's test.csv), use: ${run} predict test.csv\n`,
   },
   {
     name: 'a word for a pixel',
@@ -114,7 +122,12 @@ const wrongCsv: readonly Case[] = [
     stderr: "error: picture.png: is a PNG image, not a CSV file\n  digits reads a CSV of pixel values (Kaggle's train.csv / test.csv), not image files.\n",
   },
   { name: 'a directory', args: ['train', 'folder.csv'], code: 2, stderr: 'error: folder.csv: is a directory, not a CSV file\n' },
-  { name: 'a missing file', args: ['predict', 'nowhere.csv', '--model', model], code: 2, stderr: 'error: nowhere.csv: no such file\n' },
+  { name: 'a missing file', args: ['predict', 'nowhere.csv', '--model', model], code: 2, stderr: `error: nowhere.csv: no such file\n${kaggleHint}` },
+  { name: 'a missing training file', args: ['train', 'train.csv'], code: 2, stderr: `error: train.csv: no such file\n${kaggleHint}` },
+  { name: 'a missing labelled file', args: ['eval', 'train.csv', '--model', model], code: 2, stderr: `error: train.csv: no such file\n${kaggleHint}` },
+  // show draws any CSV, not only Kaggle's; and a file beside the missing one is the better hint.
+  { name: 'a missing file to show', args: ['show', 'nowhere.csv'], code: 2, stderr: 'error: nowhere.csv: no such file\n' },
+  { name: 'a missing file beside a .gz', args: ['train', 'cut.csv'], code: 2, stderr: 'error: cut.csv: no such file\n  Did you mean cut.csv.gz?\n' },
   {
     name: 'a truncated gzip',
     args: ['train', 'cut.csv.gz'],
@@ -140,13 +153,13 @@ const wrongCsv: readonly Case[] = [
   },
 ];
 
-const damaged = '  The model file is damaged or was not written by digits; train again with "digits train".\n';
+const damaged = `  The model file is damaged or was not written by digits; train again with "${run} train".\n`;
 const wrongModel: readonly Case[] = [
   {
     name: 'a missing model',
     args: ['predict', 'test.csv', '--model', 'missing.json'],
     code: 2,
-    stderr: 'error: missing.json: no such file\n  Train one first with "digits train", or pass --model <path>.\n',
+    stderr: `error: missing.json: no such file\n  Train one first with "${run} train", or pass --model <path>.\n`,
   },
   {
     name: 'a truncated model',
@@ -154,7 +167,7 @@ const wrongModel: readonly Case[] = [
     code: 2,
     stderr:
       'error: truncated.json: the model file is truncated: its JSON stops after 5,000 bytes\n' +
-      '  It was probably cut short while being copied or downloaded; copy it again, or train a new one with "digits train".\n',
+      `  It was probably cut short while being copied or downloaded; copy it again, or train a new one with "${run} train".\n`,
   },
   {
     name: 'a CSV given as the model',
@@ -162,7 +175,7 @@ const wrongModel: readonly Case[] = [
     code: 2,
     stderr:
       'error: test.csv: is a CSV file, not a digits model (it starts "pixel0,pixel1,pixel2")\n' +
-      '  --model takes a model written by "digits train"; the CSV is the file argument: digits predict test.csv --model models/model.json\n',
+      `  --model takes a model written by "${run} train"; the CSV is the file argument: ${run} predict test.csv --model models/model.json\n`,
   },
   {
     name: 'JSON that is not a digits model',
@@ -203,19 +216,19 @@ const wrongOptions: readonly Case[] = [
     name: '--hidden 0',
     args: ['train', '--hidden', '0'],
     code: 2,
-    stderr: "error: option '--hidden <n>' argument '0' is invalid. Expected a whole number from 1 to 4096, like 256.\n(see: digits train --help)\n",
+    stderr: `error: option '--hidden <n>' argument '0' is invalid. Expected a whole number from 1 to 4096, like 256.\n(see: ${run} train --help)\n`,
   },
   {
     name: '--lr abc',
     args: ['train', '--lr', 'abc'],
     code: 2,
-    stderr: "error: option '--lr <x>' argument 'abc' is invalid. Expected a number greater than 0, like 0.05.\n(see: digits train --help)\n",
+    stderr: `error: option '--lr <x>' argument 'abc' is invalid. Expected a number greater than 0, like 0.05.\n(see: ${run} train --help)\n`,
   },
   {
     name: '--epochs -1 (a negative number, not an option)',
     args: ['train', '--epochs', '-1'],
     code: 2,
-    stderr: "error: option '--epochs <n>' argument '-1' is invalid. Expected a whole number of at least 1.\n(see: digits train --help)\n",
+    stderr: `error: option '--epochs <n>' argument '-1' is invalid. Expected a whole number of at least 1.\n(see: ${run} train --help)\n`,
   },
   {
     name: '--holdout 2.5',
@@ -223,37 +236,37 @@ const wrongOptions: readonly Case[] = [
     code: 2,
     stderr:
       "error: option '--holdout <n>' argument '2.5' is invalid. Expected a row count (like 1000, or 0 for none) or a fraction between 0 and 1 (like 0.1).\n" +
-      '(see: digits train --help)\n',
+      `(see: ${run} train --help)\n`,
   },
   {
     name: 'a mistyped option',
     args: ['train', '--hiden', '8'],
     code: 2,
-    stderr: "error: unknown option '--hiden'\n(Did you mean --hidden?)\n(see: digits train --help)\n",
+    stderr: `error: unknown option '--hiden'\n(Did you mean --hidden?)\n(see: ${run} train --help)\n`,
   },
   {
     name: 'an unknown option',
     args: ['predict', 'test.csv', '--fast'],
     code: 2,
-    stderr: "error: unknown option '--fast'\n(see: digits predict --help)\n",
+    stderr: `error: unknown option '--fast'\n(see: ${run} predict --help)\n`,
   },
   {
     name: '--max-errors 0',
     args: ['eval', '--max-errors', '0'],
     code: 2,
-    stderr: "error: option '--max-errors <n>' argument '0' is invalid. Expected a whole number of at least 1.\n(see: digits eval --help)\n",
+    stderr: `error: option '--max-errors <n>' argument '0' is invalid. Expected a whole number of at least 1.\n(see: ${run} eval --help)\n`,
   },
   {
     name: 'an unknown preset',
     args: ['train', '--preset', 'fast'],
     code: 2,
-    stderr: "error: option '--preset <name>' argument 'fast' is invalid. Allowed choices are seed, default, best.\n(see: digits train --help)\n",
+    stderr: `error: option '--preset <name>' argument 'fast' is invalid. Allowed choices are seed, default, best.\n(see: ${run} train --help)\n`,
   },
   {
     name: 'a missing file argument',
     args: ['predict'],
     code: 2,
-    stderr: "error: missing required argument 'file'\n(see: digits predict --help)\n",
+    stderr: `error: missing required argument 'file'\n(see: ${run} predict --help)\n`,
   },
   // --threads above the limit is refused as the option is read, before any thread starts. Each case would also
   // fail at once without the limit (a missing file, model or argument), so that losing the limit shows as a wrong
@@ -262,19 +275,19 @@ const wrongOptions: readonly Case[] = [
     name: 'train --threads 1000',
     args: ['train', 'nowhere.csv', '--threads', '1000'],
     code: 2,
-    stderr: "error: option '--threads <n>' argument '1000' is invalid. Expected a whole number from 1 to 64, like 2.\n(see: digits train --help)\n",
+    stderr: `error: option '--threads <n>' argument '1000' is invalid. Expected a whole number from 1 to 64, like 2.\n(see: ${run} train --help)\n`,
   },
   {
     name: 'eval --threads 1000',
     args: ['eval', 'nowhere.csv', '--model', 'missing.json', '--threads', '1000'],
     code: 2,
-    stderr: "error: option '--threads <n>' argument '1000' is invalid. Expected a whole number from 1 to 64, like 2.\n(see: digits eval --help)\n",
+    stderr: `error: option '--threads <n>' argument '1000' is invalid. Expected a whole number from 1 to 64, like 2.\n(see: ${run} eval --help)\n`,
   },
   {
     name: 'predict --threads 1000',
     args: ['predict', '--threads', '1000'],
     code: 2,
-    stderr: "error: option '--threads <n>' argument '1000' is invalid. Expected a whole number from 1 to 64, like 2.\n(see: digits predict --help)\n",
+    stderr: `error: option '--threads <n>' argument '1000' is invalid. Expected a whole number from 1 to 64, like 2.\n(see: ${run} predict --help)\n`,
   },
   {
     name: '--resume of a finished run without asking for more: refused before the data is read',
@@ -336,7 +349,7 @@ describe('--resume with options that would change the recorded run', () => {
 describe('valid but awkward input, end to end', () => {
   it('predicts a BOM, CRLF, quoted file given on standard input', async () => {
     const result = await runCli(['predict', '-', '--model', model], { cwd, input: readFileSync(join(cwd, 'awkward.csv')) });
-    expect(result.stderr).toBe('');
+    expect(result.stderr).toMatch(/^Predicted 3 rows with model\.json in \d+\.\d s\.\nwarning: model\.json was trained on the bundled sample, /);
     expect(result.code).toBe(0);
     const plain = await runCli(['predict', 'test.csv', '--model', model], { cwd });
     expect(result.stdout).toBe(plain.stdout.split('\n').slice(0, 4).join('\n') + '\n');
@@ -371,12 +384,13 @@ describe('a diverging run', () => {
 });
 
 describe('a closed pipe', () => {
-  // Enough rows that the submission does not fit in the pipe's buffer, so that the write really fails; images of
+  // Enough rows that the write really fails: a submission longer than the pipe's buffer (64 kB) and what head
+  // takes in its one read (up to as much again), or the write completes and digits says so on stderr. Images of
   // four pixels, and a model for them, keep the run short.
   beforeAll(async () => {
     const row = (k: number, label: boolean): string => `${label ? `${k % 10},` : ''}${k % 256},${(k * 7) % 256},${(k * 13) % 256},${(k * 17) % 256}`;
     writeFileSync(join(cwd, 'small-train.csv'), ['label,a,b,c,d', ...Array.from({ length: 50 }, (_, k) => row(k, true))].join('\n') + '\n');
-    writeFileSync(join(cwd, 'many.csv'), ['a,b,c,d', ...Array.from({ length: 15000 }, (_, k) => row(k, false))].join('\n') + '\n');
+    writeFileSync(join(cwd, 'many.csv'), ['a,b,c,d', ...Array.from({ length: 30000 }, (_, k) => row(k, false))].join('\n') + '\n');
     const trained = await runCli(['train', 'small-train.csv', '--hidden', '4', '--epochs', '1', '--quiet', '--out', 'small.json'], { cwd });
     expect(trained.code, trained.stderr).toBe(0);
   });

@@ -118,7 +118,8 @@ describe('digits eval (for people)', () => {
   it('prints accuracy with its row count, the matrix, per-digit scores and confused pairs on stderr only', () => {
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^Accuracy \d+\.\d\d% ± \d+\.\d\d% \([\d,]+ of 400 rows correct\) on the 400 held-out rows of /);
+    expect(run.stderr).toMatch(/^Accuracy \d+\.\d\d% ± \d+\.\d\d% \([\d,]+ of 400 rows correct\) on the 400 held-out rows of\s/);
+    for (const line of run.stderr.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
     expect(run.stderr).toMatch(/^Confusion matrix/m);
     expect(run.stderr).toMatch(/^ +0 +1 +2 +3 +4 +5 +6 +7 +8 +9 +rows$/m);
     expect(run.stderr.match(/^ {2}true \d( +(\d+|·)){10} +\d+$/gm)).toHaveLength(10);
@@ -144,7 +145,10 @@ describe('digits eval (for people)', () => {
     });
     const confidences = captions.map((c) => Number(c[3]));
     expect([...confidences].sort((a, b) => b - a)).toEqual(confidences);
-    expect(lines[start + 2 + 17]).toBe(`Look closer: digits show ${sampleTrain} --rows ${rows.join(',')} --model models/model.json`);
+    // Too long for 100 columns beside its label: under it, in lines that paste back as one command.
+    expect(lines[start + 2 + 17]).toBe('Look closer:');
+    const command = lines.slice(start + 2 + 18, -1).join('\n');
+    expect(command.replace(/ \\\n +/g, ' ')).toBe(`  node ${bin} show ${sampleTrain} --rows ${rows.join(',')} --model models/model.json`);
   });
 
   it('--mistakes 0 draws none', async () => {
@@ -431,7 +435,8 @@ describe('help', () => {
     expect(text).toContain('Options:');
     const examples = text.slice(text.indexOf('Examples:'));
     expect(text).toContain('Examples:');
-    expect(examples.match(/^ {2}digits /gm)!.length).toBeGreaterThanOrEqual(2);
+    // The examples name the program the way these tests start it: node and the path of bin/digits.js.
+    expect(examples.split('\n').filter((line) => line.startsWith(`  node ${bin} `)).length).toBeGreaterThanOrEqual(2);
     if (command !== 'info') expect(text).toMatch(/\(default: [^)]+\)|\(default [^)]+\)/);
   });
 
@@ -445,11 +450,33 @@ describe('help', () => {
   });
 });
 
+describe('the training bar, forced into a log (--progress bar) with COLUMNS set', () => {
+  for (const columns of [60, 80]) {
+    it(`fits every line in ${columns} columns, and keeps rows/s and ETA in the bar`, async () => {
+      const run = await digits(['train', '--hidden', '16', '--epochs', '2', '--out', `models/bar-${columns}.json`, '--progress', 'bar'], {
+        env: { COLUMNS: String(columns) },
+      });
+      expect(run.code, describeRun(run)).toBe(0);
+      const lines = run.stderr.split('\n');
+      for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(columns);
+      const bars = lines.filter((line) => line.includes('█') || line.includes('░'));
+      expect(bars.length, run.stderr).toBeGreaterThan(0);
+      for (const bar of bars) expect(bar).toMatch(/ epoch \d\/2 \|.* [\d,]+ rows\/s \| ETA (-|\d+ s)$/);
+      // The epoch lines are whole: each ends with its time, none is cut short or wrapped.
+      const epochs = lines.filter((line) => /^epoch +\d /.test(line));
+      expect(epochs).toHaveLength(2);
+      for (const line of epochs) expect(line).toMatch(/^epoch +\d {2}loss [\d.]+ {2}train [\d.]+% {2}held-out [\d.]+%.* {2}\d+\.\d s$/);
+      expect(run.stderr).toMatch(/Model written\s+to\s+models\/bar-\d+\.json/);
+    });
+  }
+});
+
 describe('streams', () => {
   it('digits predict | head ends quietly: exit 0, nothing on stderr', async () => {
-    // Ten copies of the test sample (80 kB of submission): more output than a pipe holds, so head closes it mid-write.
+    // 25 copies of the test sample (200 kB of submission): more than the pipe holds (64 kB) and head takes in its
+    // one read (as much again), so head closes it mid-write; else the write completes and digits says so on stderr.
     const lines = gunzipSync(readFileSync(sampleTest)).toString('utf8').trimEnd().split('\n');
-    const big = [lines[0]!, ...Array.from({ length: 10 }, () => lines.slice(1)).flat()].join('\n') + '\n';
+    const big = [lines[0]!, ...Array.from({ length: 25 }, () => lines.slice(1)).flat()].join('\n') + '\n';
     writeFileSync(join(work, 'big.csv'), big);
     const run = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" predict big.csv 2>stderr.txt | head -n 3`], {
       cwd: work,

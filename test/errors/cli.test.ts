@@ -103,6 +103,18 @@ describe('signals', () => {
     expect([stop.requested, log, exits]).toEqual([null, [], []]);
   });
 
+  it('on a terminal, the message takes the place of the line the cursor is on (a bar, and the ^C over it), wrapped at spaces', () => {
+    const stop: StopFlag = { requested: null, graceful: true, finished: false, finishWithoutReaders: false, serving: false };
+    const log: string[] = [];
+    const handle = createSignalHandler(stop, { write: (t) => log.push(t), exit: () => undefined, terminal: true, width: () => 80 });
+    handle('SIGINT');
+    expect(log).toEqual([
+      '\r\x1b[2KStopping after this step to save the model (SIGINT); press Ctrl-C again to quit\nat once without saving.\n',
+    ]);
+    handle('SIGINT');
+    expect(log.slice(1)).toEqual(['\x1b[?25h', '\r\x1b[2KStopped at once; the model was not saved.\n']);
+  });
+
   it('shows the cursor again on a terminal (a progress bar hides it)', () => {
     const stop: StopFlag = { requested: null, graceful: false, finished: false, finishWithoutReaders: false, serving: false };
     const log: string[] = [];

@@ -10,7 +10,7 @@ import { buildIfStale, collectOutput } from '../helpers/cli-process.js';
 export { buildIfStale };
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin', 'digits.js');
+export const bin = join(root, 'bin', 'digits.js');
 
 /** A plain log: no colour, no debug output. */
 const env: NodeJS.ProcessEnv = { ...process.env };

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildIfStale, digits, root, startServe, trainTinyModel } from './cli-process.js';
+import { bin, buildIfStale, digits, root, startServe, trainTinyModel } from './cli-process.js';
 
 let folder: string;
 
@@ -98,7 +98,7 @@ describe('digits serve', () => {
     const missing = await digits(['serve', '--model', 'models/none.json', '--port', '0'], folder);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(
-      'error: models/none.json: no such file\n  Train one first with "digits train", or pass --model <path>.\n',
+      `error: models/none.json: no such file\n  Train one first with "node ${bin} train", or pass --model <path>.\n`,
     );
 
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine.
@@ -116,6 +116,6 @@ describe('digits serve', () => {
     expect(run.stdout).toContain('--port <n>');
     expect(run.stdout).toContain('(default: 8080)');
     expect(run.stdout).toContain('(default: "127.0.0.1")');
-    expect(run.stdout).toContain('digits serve --model models/final.json --port 3000');
+    expect(run.stdout).toContain(`node ${bin} serve --model models/final.json --port 3000`);
   });
 });

@@ -1,4 +1,5 @@
 /** The eval report: mistakes ranked by confidence, confused pairs, and the text people read. */
+import { spawnSync } from 'node:child_process';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { confusedPairs, confusionHeatMap, formatEvalReport, mistakesForWidth, rankMistakes } from '../../src/ui/report.js';
@@ -100,7 +101,7 @@ describe('formatEvalReport', () => {
       { row: 2, label: 7, predicted: 1, confidence: 0.973, labelProbability: 0.01 },
       { row: 1, label: 3, predicted: 8, confidence: 0.5, labelProbability: 0.4 },
     ];
-    const showCommand = 'digits show test.csv --rows 2,1';
+    const showCommand = ['digits', 'show', 'test.csv', '--rows 2,1'];
     const lines = formatEvalReport(scores, 'test.csv', plain, { width: 80, pictures: { pixels, features, mistakes, showCommand } });
     const start = lines.findIndex((l) => l.startsWith('Worst mistakes'));
     expect(start).toBeGreaterThan(0);
@@ -112,21 +113,35 @@ describe('formatEvalReport', () => {
     expect(pictures[15]).toMatch(/^true 7, read 1 97\.3% +true 3, read 8 50\.0%$/);
   });
 
+  it('wraps its first line at spaces, and the look-closer command in lines a shell reads back as one', () => {
+    const features = 784;
+    const pixels = new Uint8Array(2 * features);
+    const mistakes = [{ row: 2, label: 7, predicted: 1, confidence: 0.973, labelProbability: 0.01 }];
+    const what = 'the 4,200 held-out rows of /home/ada/kaggle/train.csv';
+    const showCommand = ['node bin/digits.js', 'show', '/home/ada/kaggle/train.csv', '--rows 2', '--model models/model.json'];
+    for (const width of [80, 120]) {
+      const lines = formatEvalReport(scores, what, plain, { width, pictures: { pixels, features, mistakes, showCommand } });
+      for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+      const closer = lines.slice(lines.indexOf('Look closer:') + 1);
+      if (width === 80) {
+        expect(lines[0]).toBe('Accuracy 70.00% ± 14.49% (7 of 10 rows correct) on the 4,200 held-out rows of');
+        expect(lines[1]).toBe('/home/ada/kaggle/train.csv');
+        expect(closer).toEqual([
+          '  node bin/digits.js show /home/ada/kaggle/train.csv --rows 2 \\',
+          '    --model models/model.json',
+        ]);
+        const pasted = spawnSync('sh', ['-c', `printf '%s|' ${closer.join('\n').replace(/^ {2}node bin\/digits\.js/, '')}`], { encoding: 'utf8' });
+        expect(pasted.stdout).toBe('show|/home/ada/kaggle/train.csv|--rows|2|--model|models/model.json|');
+      } else {
+        expect(lines[0]).toBe(`Accuracy 70.00% ± 14.49% (7 of 10 rows correct) on ${what}`);
+        expect(lines.at(-1)).toBe(`Look closer: ${showCommand.join(' ')}`);
+      }
+    }
+  });
+
   it('fits as many mistake pictures as the width allows, from 2 to 8', () => {
     expect(mistakesForWidth(40)).toBe(2);
     expect(mistakesForWidth(120)).toBe(3);
     expect(mistakesForWidth(1000)).toBe(8);
-  });
-});
-
-describe('shellWord', () => {
-  it('leaves plain paths alone and single-quotes the rest so a shell reads them back unchanged', async () => {
-    const { shellWord } = await import('../../src/commands/eval.js');
-    const { spawnSync } = await import('node:child_process');
-    expect(shellWord('data/train.csv.gz')).toBe('data/train.csv.gz');
-    for (const word of ["it's here", 'a b', '$HOME', 'x;y', '']) {
-      const echoed = spawnSync('sh', ['-c', `printf %s ${shellWord(word)}`], { encoding: 'utf8' }).stdout;
-      expect(echoed).toBe(word);
-    }
   });
 });
