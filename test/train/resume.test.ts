@@ -10,7 +10,7 @@ import { fitModel } from '../../src/train/fit.js';
 import { presets, type TrainConfig } from '../../src/train/presets.js';
 import { modelFromJson, toJson } from '../../src/model/file.js';
 import type { Model } from '../../src/train/model.js';
-import { evaluate } from '../../src/model/evaluation.js';
+import { evaluate } from '../../src/train/evaluate.js';
 import { joinMembers } from '../../src/nn/committee.js';
 import { createParameters } from '../../src/nn/network.js';
 import type { TrainingReport } from '../../src/train/trainer.js';
