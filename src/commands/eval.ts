@@ -1,11 +1,12 @@
 /** `digits eval [file]`: score a model on a labelled file, or on the held-out rows it recorded. */
 import { loadModel } from '../model/read.js';
 import type { Model } from '../train/model.js';
-import { PredictThreads } from '../model/predictThreads.js';
-import { checkSameTrainingFile, evaluate, heldOutTarget, type Evaluation } from '../model/evaluation.js';
+import { PredictThreads } from '../nn/predictThreads.js';
+import { evaluate, type Evaluation } from '../train/evaluate.js';
+import { checkSameTrainingFile, heldOutTarget } from './heldOut.js';
 import type { ProgressMode } from '../ui/reporter.js';
 import { confusedPairs, formatEvalReport, mistakesForWidth, rankMistakes } from '../ui/report.js';
-import { imageSide, pixelScale, type Dataset } from '../data/dataset.js';
+import { imageSide, type Dataset } from '../data/dataset.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadKaggleCsv } from './load.js';
 import { defaultThreads } from './options.js';
@@ -33,7 +34,7 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
   // file is predicted after the reading, on this thread (its rows are known only once the file is).
   const threads = target.rowIds === undefined ? new PredictThreads(options.threads ?? defaultThreads()) : null;
   try {
-    threads?.start(model.params, 1 / pixelScale, model.deskew);
+    threads?.start(model.params, model.deskew);
     const predictEarly = threads
       ? (pixels: Uint8Array, first: number, rows: number, features: number): void => threads.addRows(pixels, first, rows, features)
       : undefined;

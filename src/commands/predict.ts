@@ -1,10 +1,9 @@
 /** `digits predict <file>`: a Kaggle submission (ImageId,Label) on stdout, or atomically to --out. */
 import { resolve } from 'node:path';
-import { pixelScale } from '../data/dataset.js';
 import { loadModel } from '../model/read.js';
 import type { Model } from '../train/model.js';
-import { checkCompatible } from '../model/inference.js';
-import { PredictThreads } from '../model/predictThreads.js';
+import { PredictThreads } from '../nn/predictThreads.js';
+import { checkCompatible } from '../train/evaluate.js';
 import { writeFileAtomic, type OutputKind } from '../io/atomic.js';
 import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
@@ -65,7 +64,7 @@ async function predictFile(
 ): Promise<number> {
   // The model first: a bad model path should not cost a long CSV read. Rows are predicted as they are read.
   const model = loadModel(options.model);
-  threads.start(model.params, 1 / pixelScale, model.deskew);
+  threads.start(model.params, model.deskew);
   const predictEarly = (pixels: Uint8Array, first: number, count: number, features: number): void =>
     threads.addRows(pixels, first, count, features);
   // Rows are read as they are; the prediction threads deskew them, if the model asks, off the reading thread.

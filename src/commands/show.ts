@@ -6,7 +6,8 @@ import type { ChalkInstance } from 'chalk';
 import { inputError } from '../errors.js';
 import { loadModel } from '../model/read.js';
 import type { Model } from '../train/model.js';
-import { checkCompatible, predictRows } from '../model/inference.js';
+import { predictRows } from '../nn/predict.js';
+import { checkCompatible } from '../train/evaluate.js';
 import { imageSide, type Dataset } from '../data/dataset.js';
 import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { beside, drawDigit, layoutTiles, tile, type Tile } from '../ui/digits.js';
@@ -129,7 +130,7 @@ export function hasLabelColumn(header: string): boolean {
 /** Labels, and with a model predictions and probabilities, of the wanted rows (1-based). */
 export function describeRows(dataset: Dataset, rows: readonly number[], model?: Model): ShownRow[] {
   const ids = Uint32Array.from(rows, (r) => r - 1);
-  const predictions = model ? predictRows(model, dataset, ids) : undefined;
+  const predictions = model ? predictRows(model.params, dataset, { deskew: model.deskew, rowIds: ids }) : undefined;
   const K = model?.params.shape.classCount ?? 0;
   return rows.map((row, k) => {
     const label = dataset.labels ? dataset.labels[row - 1]! : null;

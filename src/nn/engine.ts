@@ -6,12 +6,12 @@ import type { SparseRows } from '../data/dataset.js';
 import {
   accumulateGradient,
   createParameters,
-  predictProbabilities,
   Workspace,
   type BatchResult,
   type NetworkShape,
   type Parameters,
 } from './network.js';
+import { packNetwork, predictSparse, type PackedNetwork } from './predict.js';
 import { createOptimizerState, optimizerStep, type OptimizerName, type OptimizerSettings, type OptimizerState } from './optimizers.js';
 
 /** One optimizer step: how, at what learning rate, and on which parameters weight decay acts. */
@@ -38,7 +38,10 @@ export interface GradientEngine {
   trainStep(input: SparseRows, labels: Uint8Array, rowIds: Uint32Array, R: number, update: ParameterUpdate): BatchResult;
   /** Optimizer state that trainStep can update: a copy of `from` (a resumed run's) when given, else a fresh one. */
   optimizerState(name: OptimizerName, from: OptimizerState | null): OptimizerState;
-  /** Writes class probabilities (rowIds.length, K) for the given rows into probs. */
+  /**
+   * Writes class probabilities (rowIds.length, K) for the given rows into probs, at the current params, through
+   * the one prediction path (predict.ts): held-out scores are those `digits eval` gives the saved model.
+   */
   predict(input: SparseRows, rowIds: Uint32Array, probs: Float64Array): void;
   /** Releases threads, if any. */
   close(): Promise<void>;
@@ -51,6 +54,8 @@ export class LocalEngine implements GradientEngine {
   readonly params: Parameters;
   readonly grads: Parameters;
   private readonly workspace: Workspace;
+  /** The parameters packed for prediction at the latest predict(); its buffer is reused by the next. */
+  private packed: PackedNetwork | null = null;
 
   constructor(shape: NetworkShape, params?: Parameters) {
     this.params = params ?? createParameters(shape);
@@ -75,7 +80,8 @@ export class LocalEngine implements GradientEngine {
   }
 
   predict(input: SparseRows, rowIds: Uint32Array, probs: Float64Array): void {
-    predictProbabilities(this.params, this.workspace, input, rowIds, probs);
+    this.packed = packNetwork(this.params, this.packed?.packed);
+    predictSparse(this.packed, input, rowIds, probs);
   }
 
   async close(): Promise<void> {}

@@ -1,20 +1,14 @@
 /**
  * The two-layer network: inputs -> hidden (ReLU) -> classes (softmax), trained on cross-entropy.
  * Parameters live in one flat Float64Array (w1, b1, w2, b2 back to back) so that optimisers, gradient sums
- * across threads and the model file all treat them as one vector.
+ * across threads and the model file all treat them as one vector. Here: the parameters and the gradient of a
+ * training step; predictions are predict.ts's.
  */
 import type { SparseRows } from '../data/dataset.js';
 import { pixelScale } from '../data/dataset.js';
-import {
-  argmaxRow,
-  denseForward,
-  outputLayerStep,
-  reluForward,
-  softmaxForward,
-  sparseBackward,
-  sparseForward,
-  sparseStepTenByTen,
-} from './kernels.js';
+import { sparseBackward, sparseForward } from './kernels/firstLayer.js';
+import { outputLayerStep } from './kernels/outputLayer.js';
+import { sparseStepTenByTen } from './kernels/seedStep.js';
 import type { Random } from '../data/random.js';
 
 export interface NetworkShape {
@@ -90,12 +84,11 @@ export function initialise(params: Parameters, scheme: InitScheme, random: Rando
   params.b2.fill(0);
 }
 
-/** Scratch buffers for up to `maxRows` rows at a time, reused between batches. */
+/** accumulateGradient's scratch buffers for up to `maxRows` rows at a time, reused between batches. */
 export class Workspace {
   readonly maxRows: number;
+  /** Hidden pre-activations (maxRows,H), kept for the backward pass. */
   readonly hidden: Float64Array;
-  readonly activations: Float64Array;
-  readonly logits: Float64Array;
   readonly probs: Float64Array;
   readonly labels: Uint8Array;
   readonly dlogits: Float64Array;
@@ -107,8 +100,6 @@ export class Workspace {
   constructor(shape: NetworkShape, maxRows: number) {
     this.maxRows = maxRows;
     this.hidden = new Float64Array(maxRows * shape.hiddenSize);
-    this.activations = new Float64Array(maxRows * shape.hiddenSize);
-    this.logits = new Float64Array(maxRows * shape.classCount);
     this.probs = new Float64Array(maxRows * shape.classCount);
     this.labels = new Uint8Array(maxRows);
     this.dlogits = new Float64Array(maxRows * shape.classCount);
@@ -126,19 +117,8 @@ export interface BatchResult {
   correct: number;
 }
 
-const inputScale = 1 / pixelScale;
-
-/**
- * Forward pass for rows rowIds[0..R) of `input`; leaves probabilities in ws.probs (R,K) and the hidden
- * pre-activations and activations in the workspace for a backward pass.
- */
-export function forward(params: Parameters, ws: Workspace, input: SparseRows, rowIds: Uint32Array, R: number): void {
-  const { hiddenSize: H, classCount: K } = params.shape;
-  sparseForward(ws.hidden, input, rowIds, inputScale, params.w1, params.b1, R, H);
-  reluForward(ws.activations, ws.hidden, R * H);
-  denseForward(ws.logits, ws.activations, params.w2, params.b2, R, H, K);
-  softmaxForward(ws.probs, ws.logits, R, K);
-}
+/** What the kernels multiply pixel values (0..255) by: the network reads 0..1. */
+export const inputScale = 1 / pixelScale;
 
 /**
  * Adds to `grads` the gradient of  lossScale * sum_r crossEntropy(row r)  over rows rowIds[0..R), where
@@ -172,27 +152,4 @@ export function accumulateGradient(
   );
   sparseBackward(grads.w1, grads.b1, ws.dhidden, input, rowIds, inputScale, R, H, ws.activeUnits, ws.activeGrads);
   return result;
-}
-
-/** Class probabilities for rows rowIds[0..count) of `input`, written to probs (count,K), in chunks of ws.maxRows. */
-export function predictProbabilities(
-  params: Parameters,
-  ws: Workspace,
-  input: SparseRows,
-  rowIds: Uint32Array,
-  probs: Float64Array,
-): void {
-  const K = params.shape.classCount;
-  for (let start = 0; start < rowIds.length; start += ws.maxRows) {
-    const R = Math.min(ws.maxRows, rowIds.length - start);
-    forward(params, ws, input, rowIds.subarray(start, start + R), R);
-    probs.set(ws.probs.subarray(0, R * K), start * K);
-  }
-}
-
-/** Predicted class of each row, from (rows,K) probabilities. */
-export function predictedClasses(probs: Float64Array, rows: number, K: number): Uint8Array {
-  const predicted = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) predicted[r] = argmaxRow(probs, r, K);
-  return predicted;
 }

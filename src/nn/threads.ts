@@ -4,7 +4,7 @@
  * into contiguous ranges, one per thread, and each thread adds the buffers up over its range, in thread order,
  * and (for a training step) applies the optimizer to it: every element gets the same operations in the same
  * order as one thread adding and updating whole arrays, so a run is reproducible for a given thread count, and
- * no thread waits while another does the batch's serial work (for 784-128-10 with Adam, a sixth of an epoch).
+ * no thread waits while another does what would otherwise be the batch's serial work.
  * Parameters, gradients, optimizer state, inputs, labels and row ids live in SharedArrayBuffers handed to the
  * workers once; each job is announced through Atomics on a small control array, so there is no message passing
  * (and no copying) per batch.
@@ -31,12 +31,12 @@ import {
 import {
   createParameters,
   parameterCount,
-  predictProbabilities,
   Workspace,
   type BatchResult,
   type NetworkShape,
   type Parameters,
 } from './network.js';
+import { packedSize, packNetwork, predictSparse, type PackedNetwork } from './predict.js';
 
 /** Inputs a thread engine can read: every SparseRows and label array the trainer will pass. */
 export interface SharedInputs {
@@ -56,6 +56,8 @@ export interface WorkerSetup {
   readonly labels: readonly Uint8Array[];
   readonly rowIds: Uint32Array;
   readonly probs: Float64Array;
+  /** The parameters' w1 packed for prediction, by the main thread before each predict job. */
+  readonly packed: Float64Array;
   readonly control: Int32Array;
   readonly results: Float64Array;
   /** Every thread's gradient buffer, in thread order (the main thread's first). */
@@ -137,6 +139,8 @@ export class ThreadEngine implements GradientEngine {
   private readonly results: Float64Array;
   private readonly rowIds: Uint32Array;
   private readonly probs: Float64Array;
+  /** The parameters as predict() packs them, in shared memory: the workers predict from it too. */
+  private readonly prediction: PackedNetwork;
   private readonly workspace: Workspace;
   private readonly sharedInputs: SharedInputs;
   private generation = 0;
@@ -154,6 +158,8 @@ export class ThreadEngine implements GradientEngine {
     this.results = new Float64Array(sharedBuffer(threads * 2 * 8));
     this.rowIds = new Uint32Array(sharedBuffer(inputs.maxRows * 4));
     this.probs = new Float64Array(sharedBuffer(inputs.maxRows * shape.classCount * 8));
+    const packed = packedSize(shape);
+    this.prediction = { params: this.params, packed: new Float64Array(sharedBuffer(packed * 8), 0, packed) };
     this.stepArgs = new Float64Array(sharedBuffer((StepArgs.ranges + 2 * StepArgs.maxRanges) * 8));
     this.threadGrads = [this.grads.data];
     for (let index = 1; index < threads; index++) this.threadGrads.push(new Float64Array(sharedBuffer(count * 8)));
@@ -174,6 +180,7 @@ export class ThreadEngine implements GradientEngine {
         labels: inputs.labels,
         rowIds: this.rowIds,
         probs: this.probs,
+        packed: this.prediction.packed,
         control: this.control,
         results: this.results,
         allGrads: this.threadGrads,
@@ -246,16 +253,17 @@ export class ThreadEngine implements GradientEngine {
   }
 
   predict(input: SparseRows, rowIds: Uint32Array, probs: Float64Array): void {
+    packNetwork(this.params, this.prediction.packed);
     const inputIndex = this.sharedInputs.inputs.indexOf(input);
     const R = rowIds.length;
     if (inputIndex < 0 || R > this.rowIds.length) {
-      predictProbabilities(this.params, this.workspace, input, rowIds, probs);
+      predictSparse(this.prediction, input, rowIds, probs);
       return;
     }
     this.rowIds.set(rowIds);
     const slices = this.rowBounds(R);
     this.announce(Command.predict, slices, inputIndex, 0, R);
-    predictProbabilities(this.params, this.workspace, input, this.rowIds.subarray(0, slices[1]!), this.probs);
+    predictSparse(this.prediction, input, this.rowIds.subarray(0, slices[1]!), this.probs);
     this.waitForWorkers();
     probs.set(this.probs.subarray(0, R * this.params.shape.classCount));
   }

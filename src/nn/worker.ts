@@ -5,7 +5,8 @@
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { gradientInSlices, chunkRows, sumGradients } from './engine.js';
-import { createParameters, predictProbabilities, Workspace } from './network.js';
+import { createParameters, Workspace } from './network.js';
+import { predictSparse, type PackedNetwork } from './predict.js';
 import { optimizerNames, updateParameters, type OptimizerState } from './optimizers.js';
 import { Command, Control, StepArgs, type WorkerSetup } from './threads.js';
 
@@ -13,6 +14,8 @@ const setup = workerData as WorkerSetup;
 const params = createParameters(setup.shape, setup.params);
 const grads = createParameters(setup.shape, setup.grads);
 const workspace = new Workspace(setup.shape, chunkRows);
+/** Packed anew by the main thread before every predict job, in the shared buffer. */
+const prediction: PackedNetwork = { params, packed: setup.packed };
 const K = setup.shape.classCount;
 const block = setup.index * Control.size;
 const control = setup.control;
@@ -51,7 +54,7 @@ for (;;) {
     setup.results[setup.index * 2 + 1] = result.correct;
   } else if (command === Command.predict) {
     const input = setup.inputs[control[block + Control.inputIndex]!]!;
-    predictProbabilities(params, workspace, input, setup.rowIds.subarray(start, end), setup.probs.subarray(start * K));
+    predictSparse(prediction, input, setup.rowIds.subarray(start, end), setup.probs.subarray(start * K));
   } else if (command === Command.sum || command === Command.update) {
     sumGradients(setup.allGrads, start, end);
     if (command === Command.update) updateRange(start, end);

@@ -1,13 +1,12 @@
 /**
- * Classifies one image at a time with a loaded model, through the same network code as `digits predict`
- * (predictProbabilities over the sparse view of the pixels), deskewing the image first when the model was
- * trained on deskewed images. Buffers are made once per model, not per request.
+ * Classifies one image at a time with a loaded model, through the one prediction path that `digits predict`
+ * takes (nn/predict.ts's predictImages: the sparse view of the pixels, deskewed first when the model was
+ * trained on deskewed images), so the server answers what predict writes for the same image. The packed
+ * weights and buffers are made once per model, not per request.
  */
-import { toSparseRows } from '../data/dataset.js';
-import { deskewSparseRows } from '../data/deskew.js';
 import type { Model } from '../train/model.js';
-import { argmaxRow } from '../nn/kernels.js';
-import { predictProbabilities, Workspace } from '../nn/network.js';
+import { argmaxRow } from '../nn/kernels/outputLayer.js';
+import { packNetwork, predictImages, PredictScratch, type PackedNetwork } from '../nn/predict.js';
 
 export interface Classification {
   /** The predicted class's label (model.classes[index]). */
@@ -26,14 +25,15 @@ export interface PixelClassifier {
 export class Classifier implements PixelClassifier {
   readonly model: Model;
   readonly inputSize: number;
-  private readonly workspace: Workspace;
+  private readonly network: PackedNetwork;
+  private readonly scratch: PredictScratch;
   private readonly probs: Float64Array;
-  private readonly firstRow = Uint32Array.of(0);
 
   constructor(model: Model) {
     this.model = model;
     this.inputSize = model.params.shape.inputSize;
-    this.workspace = new Workspace(model.params.shape, 1);
+    this.network = packNetwork(model.params);
+    this.scratch = new PredictScratch(model.params.shape, 1);
     this.probs = new Float64Array(model.params.shape.classCount);
   }
 
@@ -42,9 +42,7 @@ export class Classifier implements PixelClassifier {
     if (pixels.length !== this.inputSize) {
       throw new RangeError(`expected ${this.inputSize} pixels, got ${pixels.length}`);
     }
-    const sparse = toSparseRows(pixels, 1, this.inputSize);
-    const input = this.model.deskew ? deskewSparseRows(sparse) : sparse;
-    predictProbabilities(this.model.params, this.workspace, input, this.firstRow, this.probs);
+    predictImages(this.network, pixels, 1, this.model.deskew, this.probs, this.scratch);
     const K = this.probs.length;
     return {
       digit: this.model.classes[argmaxRow(this.probs, 0, K)]!,

@@ -6,7 +6,8 @@
 import type { SparseRows } from '../data/dataset.js';
 import type { Split } from '../data/split.js';
 import type { GradientEngine } from '../nn/engine.js';
-import { predictedClasses, weightRanges } from '../nn/network.js';
+import { weightRanges } from '../nn/network.js';
+import { predictedClasses } from '../nn/predict.js';
 import { learningRateAt, type OptimizerState } from '../nn/optimizers.js';
 import { Random } from '../data/random.js';
 import { failure } from '../errors.js';

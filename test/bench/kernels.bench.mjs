@@ -1,6 +1,7 @@
 /**
- * Micro-benchmark of the first-layer kernels (dist/nn/kernels.js): sparseForward/sparseBackward against
- * denseForward/denseBackward on real digit rows, for the seed's shape (784-10) and for H = 128.
+ * Micro-benchmark of the first-layer kernels (dist/nn/kernels/firstLayer.js): sparseForward/sparseBackward
+ * against the plain denseForward/denseBackward (test/nn/reference.ts, transpiled here as it is) on real digit
+ * rows, for the seed's shape (784-10) and for H = 128.
  *
  * Each kernel is called chunk by chunk (1024 rows a call, as the engine does) over R rows (41,000 by default,
  * the seed's full batch and one epoch of the 784-128-10 run); the figure is the median of several passes, in
@@ -17,7 +18,7 @@
  *        [--hidden 10,128] [--min-ms 1000] [--order training|sequential|shuffled] [--active 1] [--json]
  * Without --file it uses the bundled sample (4,000 real rows), repeated up to --rows.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,11 +37,12 @@ const { values: options } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-if (!existsSync(join(root, 'dist', 'nn', 'kernels.js'))) {
+if (!existsSync(join(root, 'dist', 'nn', 'kernels', 'firstLayer.js'))) {
   console.error('dist/ is missing: build first with `npx tsc -p tsconfig.json`.');
   process.exit(2);
 }
-const { sparseForward, sparseBackward, denseForward, denseBackward } = await import('../../dist/nn/kernels.js');
+const { sparseForward, sparseBackward } = await import('../../dist/nn/kernels/firstLayer.js');
+const { denseForward, denseBackward } = await importTypeScript(join(root, 'test', 'nn', 'reference.ts'));
 const { toSparseRows } = await import('../../dist/data/dataset.js');
 
 const R = Number(options.rows);
@@ -168,4 +170,13 @@ if (options.json) {
   console.log(`First-layer kernels, ${R} rows of ${I} pixels (${fixed(nonZeroPerRow)} non-zero a row), ${chunk} rows a call:`);
   console.log('');
   console.log(renderKernelTable(results));
+}
+
+/** A TypeScript module with no imports (the test references), transpiled by the project's TypeScript and loaded. */
+async function importTypeScript(path) {
+  const { default: ts } = await import('typescript');
+  const { outputText } = ts.transpileModule(readFileSync(path, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+  });
+  return import(`data:text/javascript;base64,${Buffer.from(outputText).toString('base64')}`);
 }

@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { toSparseRows } from '../../src/data/dataset.js';
 import { committeeShape, joinMembers, memberSeed } from '../../src/nn/committee.js';
-import { createParameters, forward, initialise, Workspace, type NetworkShape, type Parameters } from '../../src/nn/network.js';
+import { createParameters, initialise, type NetworkShape, type Parameters } from '../../src/nn/network.js';
 import { Random } from '../../src/data/random.js';
 import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
+import { plainForward } from './plainForward.js';
 
 const sample = readSampleRows(sampleTrainPath, 200);
 const input = toSparseRows(sample.pixels, sample.rows, sample.features);
@@ -24,9 +25,7 @@ function member(shape: NetworkShape, seed: number): Parameters {
 }
 
 function logits(params: Parameters): Float64Array {
-  const ws = new Workspace(params.shape, sample.rows);
-  forward(params, ws, input, rowIds, sample.rows);
-  return ws.logits.slice(0, sample.rows * params.shape.classCount);
+  return plainForward(params, input, rowIds).logits;
 }
 
 describe('joinMembers', () => {

@@ -1,26 +1,26 @@
 /**
  * The whole network (src/nn/network.ts) against an independent reference written plainly here: dense loops over
  * a Float64 copy of the pixels / 255, ReLU, softmax, cross-entropy. accumulateGradient is checked against
- * central finite differences of that reference's mean loss, over all four parameter tensors.
+ * central finite differences of that reference's mean loss, over all four parameter tensors; training's forward
+ * pass and the prediction path (src/nn/predict.ts) against that reference's probabilities.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toSparseRows, type SparseRows } from '../../src/data/dataset.js';
 import {
   accumulateGradient,
   createParameters,
-  forward,
   initialise,
   parameterCount,
-  predictedClasses,
-  predictProbabilities,
   weightRanges,
   Workspace,
   type NetworkShape,
   type Parameters,
 } from '../../src/nn/network.js';
+import { packNetwork, predictedClasses, predictSparse, PredictScratch } from '../../src/nn/predict.js';
 import { Random } from '../../src/data/random.js';
 import { maxRelativeError, numericalGradient } from '../helpers/gradcheck.js';
 import { readSampleRows, sampleTrainPath, type SampleRows } from '../helpers/sample-rows.js';
+import { plainForward } from './plainForward.js';
 
 /** Gradient vs finite differences: max |a - n| / max(|a|, |n|, 1e-6). */
 const gradientTolerance = 1e-6;
@@ -246,7 +246,7 @@ describe('the network on real sample rows', () => {
     expect(maxRelativeError(grads.data, gradientOf({ ...c, rowIds: rowIds.subarray(0, split) }, 1 / R).grads.data)).toBeGreaterThan(1e-3);
   });
 
-  it('computes the same probabilities as the reference forward (forward and predictProbabilities)', () => {
+  it('computes the same probabilities as the reference forward (training\'s forward and the prediction path)', () => {
     const shape = shapeFor(16);
     const { classCount: K } = shape;
     const rowIds = Uint32Array.from({ length: 50 }, (_, r) => (r * 7) % 60);
@@ -255,13 +255,11 @@ describe('the network on real sample rows', () => {
     const reference = referenceForward(c.params, c.x, c.rowLabels, R);
     const expected = reference.probs.flat();
 
-    const ws = new Workspace(shape, R);
-    forward(c.params, ws, c.input, rowIds, R);
-    expect(maxRelativeError(ws.probs.subarray(0, R * K), expected, 1e-300)).toBeLessThan(sameResultTolerance);
+    expect(maxRelativeError(plainForward(c.params, c.input, rowIds).probs, expected, 1e-300)).toBeLessThan(sameResultTolerance);
 
-    // In chunks of 7 rows through a smaller workspace: the same numbers.
+    // In chunks of 7 rows through a smaller scratch: the same numbers.
     const probs = new Float64Array(R * K);
-    predictProbabilities(c.params, new Workspace(shape, 7), c.input, rowIds, probs);
+    predictSparse(packNetwork(c.params), c.input, rowIds, probs, new PredictScratch(shape, 7));
     expect(maxRelativeError(probs, expected, 1e-300)).toBeLessThan(sameResultTolerance);
 
     const predicted = predictedClasses(probs, R, K);

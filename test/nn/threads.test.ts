@@ -2,7 +2,8 @@
  * The worker-thread engine (src/nn/threads.ts) on real sample rows: its gradient against the single-threaded
  * engine's (the same sums in another order, so within a stated tolerance), and its training step, whose adding
  * up and optimizer update are shared out among the threads, bit for bit against the same thread count's
- * gradient() followed by optimizerStep() on one thread.
+ * gradient() followed by optimizerStep() on one thread. predict(), on one thread or several, gives exactly the
+ * probabilities of the plain forward pass at the current parameters (held-out scores are eval's).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toSparseRows, type SparseRows } from '../../src/data/dataset.js';
@@ -13,6 +14,7 @@ import { Random } from '../../src/data/random.js';
 import { sharedBuffer, ThreadEngine } from '../../src/nn/threads.js';
 import { buildIfStale } from '../helpers/cli-process.js';
 import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
+import { plainForward } from './plainForward.js';
 
 const shape: NetworkShape = { inputSize: 784, hiddenSize: 24, classCount: 10 };
 let input: SparseRows;
@@ -118,3 +120,19 @@ describe('ThreadEngine', () => {
     ).toThrow('the optimizer state must come from optimizerState()');
   });
 });
+
+describe('predict()', () => {
+  it.each([1, 2, 3])('on %i threads: the plain forward pass bit for bit, before and after the parameters move', async (threads) => {
+    const engine = threads === 1 ? new LocalEngine(shape, startingWeights()) : await threadEngine(threads);
+    const settings: OptimizerSettings = { name: 'sgd', momentum: 0, beta2: 0, weightDecay: 0 };
+    const state = engine.optimizerState('sgd', null);
+    const rows = Uint32Array.from({ length: 170 }, (_, r) => (r * 13 + 2) % 400);
+    for (let step = 0; step < 2; step++) {
+      const probs = new Float64Array(rows.length * shape.classCount);
+      engine.predict(input, rows, probs);
+      expect(probs).toEqual(plainForward(engine.params, input, rows).probs);
+      engine.trainStep(input, labels, batch, batch.length, { settings, state, lr: 0.5, decayRanges: weightRanges(shape) });
+    }
+  });
+});
+

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import type { Dataset } from '../../src/data/dataset.js';
 import type { Model } from '../../src/train/model.js';
-import { predictRows } from '../../src/model/inference.js';
+import { predictRows } from '../../src/nn/predict.js';
 import { digitBoxSide, imageSide, inkExtent, inkFromRgba, preprocessDigit, type InkImage } from '../../src/serve/preprocess.js';
 import { readSample, sampleTestFile, trainSampleModel } from './sample-model.js';
 
@@ -110,7 +110,7 @@ function predict(images: Uint8Array[]): Uint8Array {
     labels: null,
     source: { path: 'redrawn', sha256: '', pixelColumns: [] },
   };
-  return predictRows(model, dataset).predicted;
+  return predictRows(model.params, dataset, { deskew: model.deskew }).predicted;
 }
 
 const quantile = (values: number[], q: number): number => [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))]!;

@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Dataset } from '../../src/data/dataset.js';
 import type { Model } from '../../src/train/model.js';
-import { predictRows } from '../../src/model/inference.js';
+import { predictRows } from '../../src/nn/predict.js';
 import { Classifier, type PixelClassifier } from '../../src/serve/classifier.js';
 import { pageCss, pageHtml, pageScript, type PageAssets } from '../../src/serve/page.js';
 import { maxBodyBytes } from '../../src/serve/request.js';
@@ -132,7 +132,7 @@ describe('the page', () => {
 describe('POST /api/predict', () => {
   test('answers what `digits predict` computes for the same Kaggle rows (deskewed, as the model was trained)', async () => {
     expect(model.deskew).toBe(true);
-    const expected = predictRows(model, kaggle, Uint32Array.from({ length: 20 }, (_, r) => r));
+    const expected = predictRows(model.params, kaggle, { deskew: model.deskew, rowIds: Uint32Array.from({ length: 20 }, (_, r) => r) });
     for (let r = 0; r < 20; r++) {
       const response = await post(JSON.stringify({ pixels: row(r) }));
       expect(response.status).toBe(200);

@@ -12,7 +12,7 @@ import { heldOutCount, splitRows } from '../../src/data/split.js';
 import { LocalEngine } from '../../src/nn/engine.js';
 import { createParameters, initialise, parameterCount } from '../../src/nn/network.js';
 import { Random } from '../../src/data/random.js';
-import { predictRows } from '../../src/model/inference.js';
+import { predictRows } from '../../src/nn/predict.js';
 import { fitModel } from '../../src/train/fit.js';
 import { presets, type TrainConfig } from '../../src/train/presets.js';
 import { planSchedule, train, type TrainingReport } from '../../src/train/trainer.js';
@@ -128,7 +128,7 @@ describe('a committee of three', () => {
   it("records the joined network's own held-out accuracy, the one eval measures", async () => {
     const { model } = await run;
     const heldOut = Uint32Array.from(model.data.heldOutRows);
-    const predicted = predictRows(model, dataset, heldOut).predicted;
+    const predicted = predictRows(model.params, dataset, { deskew: model.deskew, rowIds: heldOut }).predicted;
     let correct = 0;
     heldOut.forEach((row, k) => (correct += predicted[k] === dataset.labels![row] ? 1 : 0));
     expect(model.training.heldOut).toMatchObject({ accuracy: correct / heldOut.length, rows: 60 });

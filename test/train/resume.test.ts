@@ -11,7 +11,7 @@ import { presets, type TrainConfig } from '../../src/train/presets.js';
 import { modelFromJson } from '../../src/model/read.js';
 import { toJson } from '../../src/model/write.js';
 import type { Model } from '../../src/train/model.js';
-import { evaluate } from '../../src/model/evaluation.js';
+import { evaluate } from '../../src/train/evaluate.js';
 import { joinMembers } from '../../src/nn/committee.js';
 import { createParameters } from '../../src/nn/network.js';
 import type { TrainingReport } from '../../src/train/trainer.js';

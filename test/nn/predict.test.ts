@@ -1,21 +1,30 @@
 /**
- * Prediction's own forward pass (src/model/predictKernel.ts) and its threads (predictThreads.ts) must give
- * exactly, bit for bit, the probabilities of the training network's forward pass (nn/network.ts), whatever the
- * hidden size, the class count, the rows asked for and the thread count. toSparseRows, which both read, must
- * list exactly the non-zero pixels whichever of its two loops runs.
+ * The one prediction path (src/nn/predict.ts) and its threads (predictThreads.ts) must give exactly, bit for bit,
+ * the probabilities of the plain forward pass (kernel after kernel over the whole batch, plainForward.ts),
+ * whatever the hidden size, the class count, the rows asked for, the chunk size and the thread count; deskewing
+ * as the model asks. toSparseRows, which every path reads, must list exactly the non-zero pixels whichever of
+ * its two loops runs.
  */
 import { describe, expect, it } from 'vitest';
-import { pixelScale, toSparseRows, type Dataset } from '../../src/data/dataset.js';
-import { createParameters, initialise, parameterCount, predictProbabilities, Workspace } from '../../src/nn/network.js';
+import { selectRows, toSparseRows, type Dataset } from '../../src/data/dataset.js';
+import { createParameters, initialise } from '../../src/nn/network.js';
 import { Random } from '../../src/data/random.js';
-import { packFirstLayer, predictWithPacked } from '../../src/model/predictKernel.js';
-import { PredictThreads } from '../../src/model/predictThreads.js';
+import {
+  networkInput,
+  packNetwork,
+  predictedClasses,
+  predictImages,
+  predictRows,
+  PredictScratch,
+  predictSparse,
+} from '../../src/nn/predict.js';
+import { PredictThreads } from '../../src/nn/predictThreads.js';
 import { deskewRows } from '../../src/data/deskew.js';
 import { sharedBuffer } from '../../src/nn/threads.js';
 import { readSampleRows, sampleTestPath, sampleTrainPath } from '../helpers/sample-rows.js';
+import { plainForward } from './plainForward.js';
 
 const sample = readSampleRows(sampleTrainPath, 1200);
-const scale = 1 / pixelScale;
 
 function network(hiddenSize: number, classCount: number, seed: number) {
   const shape = { inputSize: sample.features, hiddenSize, classCount };
@@ -30,25 +39,26 @@ function network(hiddenSize: number, classCount: number, seed: number) {
 function reference(params: ReturnType<typeof network>, rowIds: Uint32Array, deskew = false): Float64Array {
   const pixels = sample.pixels.slice();
   if (deskew) deskewRows(pixels, sample.rows, sample.features);
-  const input = toSparseRows(pixels, sample.rows, sample.features);
-  const probs = new Float64Array(rowIds.length * params.shape.classCount);
-  predictProbabilities(params, new Workspace(params.shape, 100), input, rowIds, probs);
-  return probs;
+  return plainForward(params, toSparseRows(pixels, sample.rows, sample.features), rowIds).probs;
 }
 
 function allRows(count: number): Uint32Array {
   return Uint32Array.from({ length: count }, (_, r) => r);
 }
 
-describe('the prediction forward pass', () => {
+const same = (a: Float64Array, b: Float64Array): boolean =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+describe('predictSparse, the prediction forward pass', () => {
   for (const [hidden, classes] of [
     [256, 10],
     [13, 10],
+    [10, 10],
     [5, 10],
     [24, 3],
     [17, 23],
   ] as const) {
-    it(`gives the training forward's probabilities bit for bit (H=${hidden}, K=${classes})`, () => {
+    it(`gives the plain forward pass's probabilities bit for bit (H=${hidden}, K=${classes})`, () => {
       const params = network(hidden, classes, hidden * 31 + classes);
       // Rows out of order, one repeated, across several chunks of predictChunkRows.
       const rowIds = Uint32Array.from({ length: 700 }, (_, r) => (r * 7 + 3) % sample.rows);
@@ -56,12 +66,24 @@ describe('the prediction forward pass', () => {
       const expected = reference(params, rowIds);
       const input = toSparseRows(sample.pixels, sample.rows, sample.features);
       const probs = new Float64Array(rowIds.length * classes);
-      predictWithPacked(params, packFirstLayer(params.w1, sample.features, hidden), input, rowIds, scale, probs);
-      expect(Buffer.from(probs.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      predictSparse(packNetwork(params), input, rowIds, probs);
+      expect(same(probs, expected)).toBe(true);
       // The numbers are real probabilities, not all equal: the comparison above could have failed.
       expect(new Set(probs).size).toBeGreaterThan(rowIds.length);
     });
   }
+
+  it('gives the same numbers in chunks of any size', () => {
+    const params = network(40, 10, 12);
+    const rowIds = allRows(300);
+    const expected = reference(params, rowIds);
+    const input = toSparseRows(sample.pixels, sample.rows, sample.features);
+    for (const chunk of [1, 7, 300]) {
+      const probs = new Float64Array(rowIds.length * 10);
+      predictSparse(packNetwork(params), input, rowIds, probs, new PredictScratch(params.shape, chunk));
+      expect(same(probs, expected)).toBe(true);
+    }
+  });
 
   it('gives an empty image the bias-only answer', () => {
     const params = network(16, 10, 7);
@@ -69,10 +91,52 @@ describe('the prediction forward pass', () => {
     pixels.set(sample.pixels.subarray(0, sample.features));
     const input = toSparseRows(pixels, 2, sample.features);
     const probs = new Float64Array(20);
-    predictWithPacked(params, packFirstLayer(params.w1, sample.features, 16), input, allRows(2), scale, probs);
-    const expected = new Float64Array(20);
-    predictProbabilities(params, new Workspace(params.shape, 2), input, allRows(2), expected);
+    predictSparse(packNetwork(params), input, allRows(2), probs);
+    const expected = plainForward(params, input, allRows(2)).probs;
     expect(Array.from(probs)).toEqual(Array.from(expected));
+  });
+});
+
+describe('predictImages and predictRows, from pixel bytes', () => {
+  const dataset = (pixels: Uint8Array, deskewed?: boolean): Dataset => ({
+    rows: sample.rows,
+    features: sample.features,
+    pixels,
+    labels: sample.labels,
+    ...(deskewed ? { deskewed } : {}),
+    source: { path: 'sample', sha256: '', pixelColumns: [] },
+  });
+
+  it('prepare the images as training does (deskewed when asked) and leave the bytes as they were read', () => {
+    const params = network(32, 10, 21);
+    for (const deskew of [false, true]) {
+      const expected = reference(params, allRows(sample.rows), deskew);
+      const pixels = sample.pixels.slice();
+      const probs = new Float64Array(sample.rows * 10);
+      predictImages(packNetwork(params), pixels, sample.rows, deskew, probs);
+      expect(same(probs, expected)).toBe(true);
+      const fromInput = new Float64Array(sample.rows * 10);
+      predictSparse(packNetwork(params), networkInput(pixels, sample.rows, sample.features, deskew), allRows(sample.rows), fromInput);
+      expect(same(fromInput, expected)).toBe(true);
+      const predictions = predictRows(params, dataset(pixels), { deskew });
+      expect(same(predictions.probs, expected)).toBe(true);
+      expect(predictions.predicted).toEqual(predictedClasses(expected, sample.rows, 10));
+      expect(Buffer.from(pixels).equals(Buffer.from(sample.pixels))).toBe(true);
+    }
+  });
+
+  it('predictRows predicts only the rows asked for, in their order, and does not deskew twice', () => {
+    const params = network(32, 10, 22);
+    const rowIds = Uint32Array.from([1100, 5, 5, 0, 731]);
+    const expected = reference(params, rowIds, true);
+    expect(same(predictRows(params, dataset(sample.pixels), { deskew: true, rowIds }).probs, expected)).toBe(true);
+    // A dataset deskewed when it was read: the rows are taken as they are.
+    const deskewedPixels = sample.pixels.slice();
+    deskewRows(deskewedPixels, sample.rows, sample.features);
+    const deskewed = dataset(deskewedPixels, true);
+    expect(same(predictRows(params, deskewed, { deskew: true, rowIds }).probs, expected)).toBe(true);
+    expect(() => predictRows(params, deskewed, { deskew: false, rowIds })).toThrow(RangeError);
+    expect(same(predictRows(params, selectRows(dataset(sample.pixels), rowIds), { deskew: true }).probs, expected)).toBe(true);
   });
 });
 
@@ -84,8 +148,6 @@ describe('prediction threads', () => {
     labels: null,
     source: { path: 'sample', sha256: '', pixelColumns: [] },
   });
-  const same = (a: Float64Array, b: Float64Array): boolean =>
-    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
   /** Rows handed over as the CSV reader would, in pieces of these sizes (cyclically), up to `upTo` rows. */
   async function predictInPieces(
@@ -97,7 +159,7 @@ describe('prediction threads', () => {
   ) {
     const threads = new PredictThreads(threadCount);
     try {
-      threads.start(params, scale, deskew);
+      threads.start(params, deskew);
       for (let first = 0, k = 0; first < upTo; k++) {
         const count = Math.min(pieces[k % pieces.length]!, upTo - first);
         // A scratch copy, overwritten after the call, as the reader's buffer may be.
@@ -145,7 +207,7 @@ describe('prediction threads', () => {
     const expected = reference(params, allRows(sample.rows));
     const threads = new PredictThreads(2);
     try {
-      threads.start(params, scale, false);
+      threads.start(params, false);
       threads.addRows(sample.pixels, 0, sample.rows, sample.features);
       for (let waited = 0; threads.workerBatches === 0 && waited < 20_000; waited += 5) {
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -164,7 +226,7 @@ describe('prediction threads', () => {
     expect(same((await predictInPieces(2, [300], 900, params)).probs, expected)).toBe(true);
     const threads = new PredictThreads(2);
     try {
-      threads.start(params, scale, false);
+      threads.start(params, false);
       threads.addRows(new Uint8Array(10 * 5), 0, 10, 5); // not 784 pixels a row: left for the caller to report
       const { probs } = await threads.finish(dataset(sample.rows));
       expect(same(probs, expected)).toBe(true);
@@ -221,14 +283,5 @@ describe('toSparseRows', () => {
         expect(Array.from(sparse.values)).toEqual(expected.values);
       }
     }
-  });
-
-  it('keeps parameterCount-sized weights intact when packing (a sanity check of the layout)', () => {
-    const params = network(20, 10, 9);
-    const packed = packFirstLayer(params.w1, sample.features, 20);
-    // Block b of 8 units holds w1[i, 8b + j] at b*I*8 + i*8 + j; units 16..19 are not packed.
-    expect(packed.length).toBe(2 * sample.features * 8);
-    expect(packed[1 * sample.features * 8 + 5 * 8 + 3]).toBe(params.w1[5 * 20 + 11]);
-    expect(params.data.length).toBe(parameterCount(params.shape));
   });
 });

@@ -1,23 +1,30 @@
 /**
- * Prediction on several threads, starting while the CSV is still being read. The workers start before the model
- * and the CSV are read. While the main thread parses, every batch of rows it has read is copied, as bytes, into
- * shared memory and offered to the workers; the one that claims it makes sparse rows of it, deskews them (if
- * the model asks for that) and predicts them, so the main thread does nothing but parse. When the reading is done,
- * the main thread joins in on the batches no worker has taken yet (from the last backwards, the workers going
- * forwards). Who takes a batch is settled by an atomic claim per batch, so each is predicted exactly once.
+ * Prediction of a whole file on several threads, starting while the CSV is still being read. The workers start
+ * before the model and the CSV are read. While the main thread parses, every batch of rows it has read is
+ * copied, as bytes, into shared memory and offered to the workers; the one that claims it prepares and predicts
+ * it (predict.ts's predictImages: sparse rows, deskewed if the model asks), so the main thread does nothing but
+ * parse. When the reading is done, the main thread joins in on the batches no worker has taken yet (from the
+ * last backwards, the workers going forwards). Who takes a batch is settled by an atomic claim per batch, so
+ * each is predicted exactly once.
  *
- * Every row goes through the same code whatever thread takes it (predictKernel.ts), so the probabilities are
- * bit for bit those of one thread. With one thread there are no workers and nothing happens before the end.
+ * Every row goes through the same code whatever thread takes it, so the probabilities are bit for bit those of
+ * one thread. With one thread there are no workers and nothing happens before the end.
  *
- * Not here: training threads (nn/threads.ts), which keep their workers for a whole run.
+ * Not here: training threads (threads.ts), which keep their workers for a whole run.
  */
 import { Worker } from 'node:worker_threads';
-import { toSparseRows, type Dataset } from '../data/dataset.js';
-import { deskewSparseRows } from '../data/deskew.js';
-import { createParameters, predictedClasses, type NetworkShape, type Parameters } from '../nn/network.js';
-import { compiledWorkerUrl, sharedBuffer } from '../nn/threads.js';
-import type { Predictions } from './inference.js';
-import { packFirstLayer, predictWithPacked } from './predictKernel.js';
+import type { Dataset } from '../data/dataset.js';
+import { createParameters, type NetworkShape, type Parameters } from './network.js';
+import {
+  packedSize,
+  packNetwork,
+  predictedClasses,
+  predictImages,
+  PredictScratch,
+  type PackedNetwork,
+  type Predictions,
+} from './predict.js';
+import { compiledWorkerUrl, sharedBuffer } from './threads.js';
 
 /** Rows in a batch: small enough to share out evenly at the end, big enough that a batch is cheap to pass. */
 const batchRows = 512;
@@ -32,10 +39,8 @@ export interface ModelMessage {
   readonly kind: 'model';
   readonly shape: NetworkShape;
   readonly params: Float64Array;
-  /** packFirstLayer(w1). */
+  /** The parameters' w1, packed (packNetwork). */
   readonly packed: Float64Array;
-  /** What pixel values are multiplied by (1/255). */
-  readonly scale: number;
   /** Deskew each image before predicting it (the model was trained on deskewed images). */
   readonly deskew: boolean;
   readonly claims: Int32Array;
@@ -57,27 +62,22 @@ export interface BatchMessage extends Batch {
 
 export type WorkerMessage = ModelMessage | BatchMessage;
 
-/** The network as every thread holds it. */
-export interface SharedModel {
-  readonly params: Parameters;
-  readonly packed: Float64Array;
-  readonly scale: number;
+/** The network as every thread holds it, with that thread's own scratch. */
+export interface ThreadModel {
+  readonly network: PackedNetwork;
   readonly deskew: boolean;
+  readonly scratch: PredictScratch;
 }
 
-/**
- * Predicts a claimed batch, on whichever thread claimed it: makes sparse rows of its bytes, deskews those if the
- * model asks, and writes the batch's probabilities.
- */
-export function predictBatch(model: SharedModel, batch: Batch, ids: Uint32Array): void {
-  const sparse = toSparseRows(batch.pixels, batch.rows, model.params.shape.inputSize);
-  const input = model.deskew ? deskewSparseRows(sparse) : sparse;
-  predictWithPacked(model.params, model.packed, input, ids.subarray(0, batch.rows), model.scale, batch.probs);
+/** The network of a model message, as a worker holds it. */
+export function threadModel(message: ModelMessage): ThreadModel {
+  const network = { params: createParameters(message.shape, message.params), packed: message.packed };
+  return { network, deskew: message.deskew, scratch: new PredictScratch(message.shape) };
 }
 
-/** Row ids 0..n-1, the rows of a batch in order. */
-function firstRows(n: number): Uint32Array {
-  return Uint32Array.from({ length: n }, (_, r) => r);
+/** Predicts a claimed batch, on whichever thread claimed it, writing the batch's probabilities. */
+export function predictBatch(model: ThreadModel, batch: Batch): void {
+  predictImages(model.network, batch.pixels, batch.rows, model.deskew, batch.probs, model.scratch);
 }
 
 export class PredictThreads {
@@ -88,14 +88,14 @@ export class PredictThreads {
   private readonly finished = new Set<number>();
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
-  private model: SharedModel | null = null;
+  private model: ThreadModel | null = null;
   /** Rows handed to addRows so far. */
   private rowsSeen = 0;
 
   /** Starts threads - 1 workers now (none for 1 thread); they wait for start() and addRows(). */
   constructor(readonly threads: number) {
     for (let t = 1; t < threads; t++) {
-      const worker = new Worker(compiledWorkerUrl(import.meta.url, 'predictWorker.js', 'model'));
+      const worker = new Worker(compiledWorkerUrl(import.meta.url, 'predictWorker.js', 'nn'));
       worker.on('message', (index: number) => {
         this.finished.add(index);
         this.wake?.();
@@ -113,18 +113,22 @@ export class PredictThreads {
     return this.finished.size;
   }
 
-  /** Shares the network with the workers: from now on, rows given to addRows are predicted as they come. */
-  start(params: Parameters, scale: number, deskew: boolean): void {
-    const { inputSize: I, hiddenSize: H } = params.shape;
+  /**
+   * Shares the network with the workers: from now on, rows given to addRows are predicted as they come, deskewed
+   * first when `deskew` (the model was trained on deskewed images).
+   */
+  start(params: Parameters, deskew: boolean): void {
+    const scratch = new PredictScratch(params.shape);
     if (this.workers.length === 0) {
-      this.model = { params, packed: packFirstLayer(params.w1, I, H), scale, deskew };
+      this.model = { network: packNetwork(params), deskew, scratch };
       return;
     }
     const shared = new Float64Array(sharedBuffer(params.data.byteLength), 0, params.data.length);
     shared.set(params.data);
-    const packed = packFirstLayer(params.w1, I, H, sharedBuffer);
-    this.model = { params: createParameters(params.shape, shared), packed, scale, deskew };
-    const message: ModelMessage = { kind: 'model', shape: params.shape, params: shared, packed, scale, deskew, claims: this.claims };
+    const size = packedSize(params.shape);
+    const network = packNetwork(createParameters(params.shape, shared), new Float64Array(sharedBuffer(size * 8), 0, size));
+    this.model = { network, deskew, scratch };
+    const message: ModelMessage = { kind: 'model', shape: params.shape, params: shared, packed: network.packed, deskew, claims: this.claims };
     for (const worker of this.workers) worker.postMessage(message);
   }
 
@@ -136,9 +140,9 @@ export class PredictThreads {
   addRows(pixels: Uint8Array, first: number, count: number, features: number): void {
     const model = this.model;
     if (!model || this.workers.length === 0 || first !== this.rowsSeen) return;
-    if (features !== model.params.shape.inputSize) return;
+    if (features !== model.network.params.shape.inputSize) return;
     this.rowsSeen += count;
-    const K = model.params.shape.classCount;
+    const K = model.network.params.shape.classCount;
     for (let at = 0; at < count && this.batches.length < maxBatches; at += batchRows) {
       const rows = Math.min(batchRows, count - at);
       const bytes = new Uint8Array(sharedBuffer(rows * features), 0, rows * features);
@@ -156,16 +160,15 @@ export class PredictThreads {
   async finish(dataset: Dataset): Promise<Predictions> {
     const model = this.model;
     if (!model) throw new Error('PredictThreads.finish before start');
-    const K = model.params.shape.classCount;
+    const K = model.network.params.shape.classCount;
     const R = dataset.rows;
     const probs = new Float64Array(R * K);
     // The workers go forwards through the batches; the main thread takes the ones left, from the last.
-    const ids = firstRows(batchRows);
     const theirs: number[] = [];
     for (let index = this.batches.length - 1; index >= 0; index--) {
       const batch = this.batches[index]!;
       if (Atomics.compareExchange(this.claims, index, Claim.free, Claim.taken) === Claim.free) {
-        predictBatch(model, batch, ids);
+        predictBatch(model, batch);
       } else {
         theirs.push(index);
       }
@@ -175,7 +178,7 @@ export class PredictThreads {
     if (covered < R) {
       const pixels = dataset.pixels.subarray(covered * dataset.features, R * dataset.features);
       const rest: Batch = { first: covered, rows: R - covered, pixels, probs: probs.subarray(covered * K) };
-      predictBatch(model, rest, firstRows(rest.rows));
+      predictBatch(model, rest);
     }
     while (theirs.some((index) => !this.finished.has(index))) {
       if (this.failure) throw this.failure;
