@@ -8,9 +8,10 @@
  * for prediction (predictChunkRows), ascending. sparseBackward's output gradients are zero for the units the
  * forward's ReLU leaves inactive (about half with these weights); --active f keeps only a fraction f of them
  * non-zero instead (after a trained ReLU layer about a third are, and for 32 units or more sparseBackward then
- * updates only those). outputLayerStep gets the hidden pre-activations of the first chunk's real rows, call after
- * call. Before timing, each pair is checked to give exactly the same numbers (Object.is on every element of the
- * last chunk's outputs and of the accumulated gradients).
+ * updates only those). Those gradients, and the pre-activations outputLayerStep and denseForwardBlocked read,
+ * are those of the first 8,192 real rows (poolRows), cycled through chunk after chunk. Before timing, each pair
+ * is checked to give exactly the same numbers (Object.is on every element of the last chunk's outputs and of the
+ * accumulated gradients, and the losses and counts of every call).
  *
  * Timing: a warm-up pass of each, then --reps rounds, each timing one TypeScript pass and one wasm pass in turn
  * (interleaved, so that a busy machine slows both alike); the figures are the medians, in ms per pass over R rows.
@@ -60,6 +61,11 @@ const trainChunk = 1024;
 const predictChunk = tsPredict.predictChunkRows;
 const scale = 1 / 255;
 const K = 10;
+/**
+ * Rows whose pre-activations feed the output layer's and the gradients' timings, chunk after chunk: enough that
+ * the CPU's branch predictor cannot learn which units are active, as it would for one chunk seen again and again.
+ */
+const poolRows = Math.min(R, 8192);
 
 const memory = WasmMemory.create({ maximumBytes: 2 ** 31 });
 const wasm = loadWasmKernels(memory);
@@ -147,26 +153,28 @@ function pairsFor(H) {
     outputs: [out],
   };
 
-  // The first chunk's pre-activations: what the output layer reads, and the ReLU mask of the gradients.
-  const firstHidden = new Float64Array(trainChunk * H);
-  ts.sparseForward(firstHidden, jsRows, ids.js.subarray(0, trainChunk), scale, w1.js, b1.js, trainChunk, H);
-  const dout = filled(trainChunk * H, 5, -1, 1);
+  // Pre-activations of the first poolRows rows: what the output layer reads, and the ReLU mask of the
+  // first layer's gradients; chunk at reads pool rows at % poolRows onwards.
+  const poolHidden = new Float64Array(poolRows * H);
+  ts.sparseForward(poolHidden, jsRows, ids.js.subarray(0, poolRows), scale, w1.js, b1.js, poolRows, H);
+  const dout = filled(poolRows * H, 5, -1, 1);
   const active = Number(options.active);
   for (let k = 0; k < dout.length; k++) {
-    const inactive = options.active === 'relu' ? !(firstHidden[k] > 0) : (k * 0.6180339887) % 1 >= active;
+    const inactive = options.active === 'relu' ? !(poolHidden[k] > 0) : (k * 0.6180339887) % 1 >= active;
     if (inactive) dout[k] = 0;
   }
   const douts = twin(dout);
+  const pool = (array, at, n, width) => array.subarray((at % poolRows) * width, (at % poolRows + n) * width);
   const dw1 = twin(new Float64Array(I * H));
   const db1 = twin(new Float64Array(H));
   const scratch = { js: [new Int32Array(H), new Float64Array(H)], wasm: [memory.i32(H), memory.f64(H)] };
   pairs.sparseBackward = {
-    js: chunked(trainChunk, (at, n) => ts.sparseBackward(dw1.js, db1.js, douts.js, jsRows, ids.js.subarray(at, at + n), scale, n, H, ...scratch.js)),
-    wasm: chunked(trainChunk, (at, n) => wasm.sparseBackward(dw1.wasm, db1.wasm, douts.wasm, wasmRows, ids.wasm.subarray(at, at + n), scale, n, H, ...scratch.wasm)),
+    js: chunked(trainChunk, (at, n) => ts.sparseBackward(dw1.js, db1.js, pool(douts.js, at, n, H), jsRows, ids.js.subarray(at, at + n), scale, n, H, ...scratch.js)),
+    wasm: chunked(trainChunk, (at, n) => wasm.sparseBackward(dw1.wasm, db1.wasm, pool(douts.wasm, at, n, H), wasmRows, ids.wasm.subarray(at, at + n), scale, n, H, ...scratch.wasm)),
     outputs: [dw1, db1],
   };
 
-  const hidden = twin(firstHidden);
+  const hidden = twin(poolHidden);
   const step = {
     hidden: twin(new Float64Array(trainChunk * H)),
     dhidden: twin(new Float64Array(trainChunk * H)),
@@ -180,9 +188,9 @@ function pairsFor(H) {
   const lossOf = (side, result) => results[side].push(result.lossSum, result.correct);
   pairs.outputLayerStep = {
     js: chunked(trainChunk, (at, n) => lossOf('js', ts.outputLayerStep(s.dhidden.js, s.dw2.js, s.db2.js, s.dlogits.js, s.probs.js,
-      hidden.js, rowLabels.js.subarray(at, at + n), w2.js, b2.js, 1 / trainChunk, n, H, K))),
+      pool(hidden.js, at, n, H), rowLabels.js.subarray(at, at + n), w2.js, b2.js, 1 / trainChunk, n, H, K))),
     wasm: chunked(trainChunk, (at, n) => lossOf('wasm', wasm.outputLayerStep(s.dhidden.wasm, s.dw2.wasm, s.db2.wasm, s.dlogits.wasm,
-      s.probs.wasm, hidden.wasm, rowLabels.wasm.subarray(at, at + n), w2.wasm, b2.wasm, 1 / trainChunk, n, H, K))),
+      s.probs.wasm, pool(hidden.wasm, at, n, H), rowLabels.wasm.subarray(at, at + n), w2.wasm, b2.wasm, 1 / trainChunk, n, H, K))),
     outputs: [s.dhidden, s.dw2, s.db2, s.dlogits, s.probs],
     results,
   };
@@ -215,9 +223,11 @@ function pairsFor(H) {
     wasm: chunked(predictChunk, (at, n) => wasm.sparsePackedForward(predictHidden.wasm, wasmRows, sortedIds.wasm.subarray(at, at + n), scale, packed.wasm, w1.wasm, b1.wasm, n, I, H)),
     outputs: [predictHidden],
   };
+  // The second layer reads the first poolRows rows' activations (the ReLU of the pool above).
+  const activations = twin(poolHidden.map((v) => (v > 0 ? v : 0)));
   pairs.denseForwardBlocked = {
-    js: chunked(predictChunk, (at, n) => tsPredict.denseForwardBlocked(logits.js, predictHidden.js, w2.js, b2.js, n, H, K)),
-    wasm: chunked(predictChunk, (at, n) => wasm.denseForwardBlocked(logits.wasm, predictHidden.wasm, w2.wasm, b2.wasm, n, H, K)),
+    js: chunked(predictChunk, (at, n) => tsPredict.denseForwardBlocked(logits.js, pool(activations.js, at, n, H), w2.js, b2.js, n, H, K)),
+    wasm: chunked(predictChunk, (at, n) => wasm.denseForwardBlocked(logits.wasm, pool(activations.wasm, at, n, H), w2.wasm, b2.wasm, n, H, K)),
     outputs: [logits],
   };
   return pairs;

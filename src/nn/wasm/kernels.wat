@@ -494,9 +494,12 @@
   ;; ---------------------------------------------------------------------------------------------------------
 
   ;; logits[0..10) = b2 + sum over active units h (hidden[h] > 0), in order, of hidden[h] * w2[h, :].
+  ;; Without a branch per unit (which units are active is as good as random, and a mispredicted branch costs
+  ;; more than the work): every unit's sums are computed, and the mask of (hidden[h] > 0) keeps the new sums
+  ;; or the old ones, bit for bit, so an inactive unit still adds nothing (not even a -0 turned into +0).
   (func $logitsTen (param $logits i32) (param $hidden i32) (param $H i32) (param $w2 i32) (param $b2 i32)
     (local $z0 v128) (local $z1 v128) (local $z2 v128) (local $z3 v128) (local $z4 v128)
-    (local $a f64) (local $x v128) (local $end i32)
+    (local $x v128) (local $m v128) (local $end i32)
     (local.set $z0 (v128.load offset=0 align=8 (local.get $b2)))
     (local.set $z1 (v128.load offset=16 align=8 (local.get $b2)))
     (local.set $z2 (v128.load offset=32 align=8 (local.get $b2)))
@@ -505,14 +508,13 @@
     (local.set $end (i32.add (local.get $hidden) (i32.shl (local.get $H) (i32.const 3))))
     (block $done (loop $units
       (br_if $done (i32.ge_u (local.get $hidden) (local.get $end)))
-      (local.set $a (f64.load (local.get $hidden)))
-      (if (f64.gt (local.get $a) (f64.const 0)) (then
-        (local.set $x (f64x2.splat (local.get $a)))
-        (local.set $z0 (f64x2.add (local.get $z0) (f64x2.mul (local.get $x) (v128.load offset=0 align=8 (local.get $w2)))))
-        (local.set $z1 (f64x2.add (local.get $z1) (f64x2.mul (local.get $x) (v128.load offset=16 align=8 (local.get $w2)))))
-        (local.set $z2 (f64x2.add (local.get $z2) (f64x2.mul (local.get $x) (v128.load offset=32 align=8 (local.get $w2)))))
-        (local.set $z3 (f64x2.add (local.get $z3) (f64x2.mul (local.get $x) (v128.load offset=48 align=8 (local.get $w2)))))
-        (local.set $z4 (f64x2.add (local.get $z4) (f64x2.mul (local.get $x) (v128.load offset=64 align=8 (local.get $w2)))))))
+      (local.set $x (v128.load64_splat (local.get $hidden)))
+      (local.set $m (f64x2.gt (local.get $x) (v128.const f64x2 0 0)))
+      (local.set $z0 (v128.bitselect (f64x2.add (local.get $z0) (f64x2.mul (local.get $x) (v128.load offset=0 align=8 (local.get $w2)))) (local.get $z0) (local.get $m)))
+      (local.set $z1 (v128.bitselect (f64x2.add (local.get $z1) (f64x2.mul (local.get $x) (v128.load offset=16 align=8 (local.get $w2)))) (local.get $z1) (local.get $m)))
+      (local.set $z2 (v128.bitselect (f64x2.add (local.get $z2) (f64x2.mul (local.get $x) (v128.load offset=32 align=8 (local.get $w2)))) (local.get $z2) (local.get $m)))
+      (local.set $z3 (v128.bitselect (f64x2.add (local.get $z3) (f64x2.mul (local.get $x) (v128.load offset=48 align=8 (local.get $w2)))) (local.get $z3) (local.get $m)))
+      (local.set $z4 (v128.bitselect (f64x2.add (local.get $z4) (f64x2.mul (local.get $x) (v128.load offset=64 align=8 (local.get $w2)))) (local.get $z4) (local.get $m)))
       (local.set $hidden (i32.add (local.get $hidden) (i32.const 8)))
       (local.set $w2 (i32.add (local.get $w2) (i32.const 80)))
       (br $units)))
@@ -799,10 +801,11 @@
       (br_if $rest (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $R)))))
 
   ;; Dense sums skipping zero inputs: dest[j] = bias[j] + sum_{i: x[i] != 0} x[i] * w[i * stride + j], for the
-  ;; n inputs x (f64); w points at the block's first column. Ten outputs, two, one.
+  ;; n inputs x (f64); w points at the block's first column. Ten outputs, two, one. The ten are summed without
+  ;; a branch, masked as in logitsTen (by x[i] != 0, the twin's test: NaN is added).
   (func $denseTen (param $dest i32) (param $bias i32) (param $w i32) (param $stride i32) (param $x i32) (param $n i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128)
-    (local $h f64) (local $v v128) (local $end i32)
+    (local $v v128) (local $m v128) (local $end i32)
     (local.set $a0 (v128.load offset=0 align=8 (local.get $bias)))
     (local.set $a1 (v128.load offset=16 align=8 (local.get $bias)))
     (local.set $a2 (v128.load offset=32 align=8 (local.get $bias)))
@@ -811,14 +814,13 @@
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 3))))
     (block $done (loop $inputs
       (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-      (local.set $h (f64.load (local.get $x)))
-      (if (f64.ne (local.get $h) (f64.const 0)) (then
-        (local.set $v (f64x2.splat (local.get $h)))
-        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load offset=0 align=8 (local.get $w)))))
-        (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (v128.load offset=16 align=8 (local.get $w)))))
-        (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (v128.load offset=32 align=8 (local.get $w)))))
-        (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $v) (v128.load offset=48 align=8 (local.get $w)))))
-        (local.set $a4 (f64x2.add (local.get $a4) (f64x2.mul (local.get $v) (v128.load offset=64 align=8 (local.get $w)))))))
+      (local.set $v (v128.load64_splat (local.get $x)))
+      (local.set $m (f64x2.ne (local.get $v) (v128.const f64x2 0 0)))
+      (local.set $a0 (v128.bitselect (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (v128.load offset=0 align=8 (local.get $w)))) (local.get $a0) (local.get $m)))
+      (local.set $a1 (v128.bitselect (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (v128.load offset=16 align=8 (local.get $w)))) (local.get $a1) (local.get $m)))
+      (local.set $a2 (v128.bitselect (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (v128.load offset=32 align=8 (local.get $w)))) (local.get $a2) (local.get $m)))
+      (local.set $a3 (v128.bitselect (f64x2.add (local.get $a3) (f64x2.mul (local.get $v) (v128.load offset=48 align=8 (local.get $w)))) (local.get $a3) (local.get $m)))
+      (local.set $a4 (v128.bitselect (f64x2.add (local.get $a4) (f64x2.mul (local.get $v) (v128.load offset=64 align=8 (local.get $w)))) (local.get $a4) (local.get $m)))
       (local.set $x (i32.add (local.get $x) (i32.const 8)))
       (local.set $w (i32.add (local.get $w) (local.get $stride)))
       (br $inputs)))
