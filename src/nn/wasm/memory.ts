@@ -3,10 +3,11 @@
  * worker threads can instantiate the kernels over the same bytes) and a bump allocator over it. Callers place
  * parameters, gradients, inputs and scratch here as ordinary Float64Array / Uint8Array / Uint16Array /
  * Uint32Array / Int32Array views, pass those views to the kernels, and the kernels get their byte offsets.
+ * A view's subarray is in the memory too; map, slice and from make copies elsewhere, which the kernels refuse.
  *
  * Allocation only moves forward (nothing is freed: a training run allocates its buffers once); the next free
  * byte is kept in the memory itself and advanced with Atomics, so any thread holding the memory may allocate.
- * The memory grows a page (64 KiB) at a time up to its maximum; views made before it grew stay valid.
+ * The memory grows by whole pages (64 KiB) as needed, up to its maximum; views made before it grew stay valid.
  */
 import type { SparseRows } from '../../data/dataset.js';
 
@@ -29,6 +30,7 @@ export interface CompiledModule {
   readonly [Symbol.toStringTag]: string;
 }
 
+/** The global WebAssembly object, typed as far as used here. */
 export function webAssembly(): WebAssemblyApi {
   return (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 }

@@ -2,7 +2,8 @@
  * The WebAssembly kernels (kernels.wat, assembled by `npm run build` into dist/nn/wasm/kernels.wasm): loading,
  * the check that this engine runs 128-bit SIMD, and wrappers with the TypeScript twins' signatures
  * (nn/kernels.ts, model/predictKernel.ts), so a caller can take either. Every array passed must live in the
- * kernels' WasmMemory (memory.ts); the wrappers pass the kernels its byte offset.
+ * kernels' WasmMemory (memory.ts), and the wrappers pass the kernels each array's byte offset, after checking
+ * that it is there and long enough for the call.
  *
  * The numbers are bit for bit the twins': test/nn/wasm.test.ts holds every kernel to exact equality.
  * Without SIMD (or shared memory) loadWasmKernels gives null, and the caller keeps the TypeScript kernels.
@@ -88,78 +89,150 @@ export class WasmKernels {
   }
 
   /** nn/kernels.ts's sparseForward: out (R,O) = b + scaled rows rowIds of input times w (I,O). */
-  sparseForward(out: Float64Array, input: SparseRows, rowIds: Uint32Array, scale: number, w: Float64Array,
-    b: Float64Array, R: number, O: number): void {
+  sparseForward(
+    out: Float64Array,
+    input: SparseRows,
+    rowIds: Uint32Array,
+    scale: number,
+    w: Float64Array,
+    b: Float64Array,
+    R: number,
+    O: number,
+  ): void {
     const m = this.memory;
     const [offsets, indices, values] = this.rows(input);
-    this.raw.sparseForward(m.pointer(out, R * O, 'out'), offsets, indices, values, m.pointer(rowIds, R, 'rowIds'),
-      scale, m.pointer(w, input.features * O, 'w'), m.pointer(b, O, 'b'), R, O);
+    this.raw.sparseForward(
+      m.pointer(out, R * O, 'out'), offsets, indices, values, m.pointer(rowIds, R, 'rowIds'), scale,
+      m.pointer(w, input.features * O, 'w'), m.pointer(b, O, 'b'), R, O,
+    );
   }
 
   /** nn/kernels.ts's sparseBackward: adds dw (I,O) and db (O) for dout (R,O); activeUnits/activeGrads scratch (O). */
-  sparseBackward(dw: Float64Array, db: Float64Array, dout: Float64Array, input: SparseRows, rowIds: Uint32Array,
-    scale: number, R: number, O: number, activeUnits: Int32Array, activeGrads: Float64Array): void {
+  sparseBackward(
+    dw: Float64Array,
+    db: Float64Array,
+    dout: Float64Array,
+    input: SparseRows,
+    rowIds: Uint32Array,
+    scale: number,
+    R: number,
+    O: number,
+    activeUnits: Int32Array,
+    activeGrads: Float64Array,
+  ): void {
     const m = this.memory;
     const [offsets, indices, values] = this.rows(input);
-    this.raw.sparseBackward(m.pointer(dw, input.features * O, 'dw'), m.pointer(db, O, 'db'),
-      m.pointer(dout, R * O, 'dout'), offsets, indices, values, m.pointer(rowIds, R, 'rowIds'), scale, R, O,
-      m.pointer(activeUnits, O, 'activeUnits'), m.pointer(activeGrads, O, 'activeGrads'));
+    this.raw.sparseBackward(
+      m.pointer(dw, input.features * O, 'dw'), m.pointer(db, O, 'db'), m.pointer(dout, R * O, 'dout'),
+      offsets, indices, values, m.pointer(rowIds, R, 'rowIds'), scale, R, O,
+      m.pointer(activeUnits, O, 'activeUnits'), m.pointer(activeGrads, O, 'activeGrads'),
+    );
   }
 
   /** nn/kernels.ts's outputLayerStep: hidden (R,H), w2 (H,K); writes dhidden, probs, dlogits, adds dw2, db2. */
-  outputLayerStep(dhidden: Float64Array, dw2: Float64Array, db2: Float64Array, dlogits: Float64Array,
-    probs: Float64Array, hidden: Float64Array, labels: Uint8Array, w2: Float64Array, b2: Float64Array,
-    scale: number, R: number, H: number, K: number): StepResult {
+  outputLayerStep(
+    dhidden: Float64Array,
+    dw2: Float64Array,
+    db2: Float64Array,
+    dlogits: Float64Array,
+    probs: Float64Array,
+    hidden: Float64Array,
+    labels: Uint8Array,
+    w2: Float64Array,
+    b2: Float64Array,
+    scale: number,
+    R: number,
+    H: number,
+    K: number,
+  ): StepResult {
     const m = this.memory;
-    const [lossSum, correct] = this.raw.outputLayerStep(m.pointer(dhidden, R * H, 'dhidden'),
-      m.pointer(dw2, H * K, 'dw2'), m.pointer(db2, K, 'db2'), m.pointer(dlogits, R * K, 'dlogits'),
-      m.pointer(probs, R * K, 'probs'), m.pointer(hidden, R * H, 'hidden'), m.pointer(labels, R, 'labels'),
-      m.pointer(w2, H * K, 'w2'), m.pointer(b2, K, 'b2'), scale, R, H, K);
+    const [lossSum, correct] = this.raw.outputLayerStep(
+      m.pointer(dhidden, R * H, 'dhidden'), m.pointer(dw2, H * K, 'dw2'), m.pointer(db2, K, 'db2'),
+      m.pointer(dlogits, R * K, 'dlogits'), m.pointer(probs, R * K, 'probs'), m.pointer(hidden, R * H, 'hidden'),
+      m.pointer(labels, R, 'labels'), m.pointer(w2, H * K, 'w2'), m.pointer(b2, K, 'b2'), scale, R, H, K,
+    );
     return { lossSum, correct };
   }
 
   /** nn/kernels.ts's sparseStepTenByTen: a whole step of a 784-10-10 network (all (R,10) buffers written). */
-  sparseStepTenByTen(dw1: Float64Array, db1: Float64Array, dw2: Float64Array, db2: Float64Array,
-    hidden: Float64Array, dhidden: Float64Array, probs: Float64Array, dlogits: Float64Array, input: SparseRows,
-    rowIds: Uint32Array, labels: Uint8Array, scale: number, w1: Float64Array, b1: Float64Array, w2: Float64Array,
-    b2: Float64Array, lossScale: number, R: number): StepResult {
+  sparseStepTenByTen(
+    dw1: Float64Array,
+    db1: Float64Array,
+    dw2: Float64Array,
+    db2: Float64Array,
+    hidden: Float64Array,
+    dhidden: Float64Array,
+    probs: Float64Array,
+    dlogits: Float64Array,
+    input: SparseRows,
+    rowIds: Uint32Array,
+    labels: Uint8Array,
+    scale: number,
+    w1: Float64Array,
+    b1: Float64Array,
+    w2: Float64Array,
+    b2: Float64Array,
+    lossScale: number,
+    R: number,
+  ): StepResult {
     const m = this.memory;
     const I = input.features;
     const [offsets, indices, values] = this.rows(input);
-    const [lossSum, correct] = this.raw.sparseStepTenByTen(m.pointer(dw1, I * 10, 'dw1'),
-      m.pointer(db1, 10, 'db1'), m.pointer(dw2, 100, 'dw2'), m.pointer(db2, 10, 'db2'),
+    const [lossSum, correct] = this.raw.sparseStepTenByTen(
+      m.pointer(dw1, I * 10, 'dw1'), m.pointer(db1, 10, 'db1'), m.pointer(dw2, 100, 'dw2'), m.pointer(db2, 10, 'db2'),
       m.pointer(hidden, R * 10, 'hidden'), m.pointer(dhidden, R * 10, 'dhidden'), m.pointer(probs, R * 10, 'probs'),
       m.pointer(dlogits, R * 10, 'dlogits'), offsets, indices, values, m.pointer(rowIds, R, 'rowIds'),
       m.pointer(labels, R, 'labels'), scale, m.pointer(w1, I * 10, 'w1'), m.pointer(b1, 10, 'b1'),
-      m.pointer(w2, 100, 'w2'), m.pointer(b2, 10, 'b2'), lossScale, R);
+      m.pointer(w2, 100, 'w2'), m.pointer(b2, 10, 'b2'), lossScale, R,
+    );
     return { lossSum, correct };
   }
 
   /** model/predictKernel.ts's sparsePackedForward: hidden (R,H) = ReLU of the first layer; packed = packFirstLayer(w1). */
-  sparsePackedForward(hidden: Float64Array, input: SparseRows, rowIds: Uint32Array, scale: number,
-    packed: Float64Array, w1: Float64Array, b: Float64Array, R: number, I: number, H: number): void {
+  sparsePackedForward(
+    hidden: Float64Array,
+    input: SparseRows,
+    rowIds: Uint32Array,
+    scale: number,
+    packed: Float64Array,
+    w1: Float64Array,
+    b: Float64Array,
+    R: number,
+    I: number,
+    H: number,
+  ): void {
     const m = this.memory;
     const [offsets, indices, values] = this.rows(input);
-    this.raw.sparsePackedForward(m.pointer(hidden, R * H, 'hidden'), offsets, indices, values,
-      m.pointer(rowIds, R, 'rowIds'), scale, m.pointer(packed, I * (H - (H % 8)), 'packed'),
-      m.pointer(w1, I * H, 'w1'), m.pointer(b, H, 'b'), R, I, H);
+    this.raw.sparsePackedForward(
+      m.pointer(hidden, R * H, 'hidden'), offsets, indices, values, m.pointer(rowIds, R, 'rowIds'), scale,
+      m.pointer(packed, I * (H - (H % 8)), 'packed'), m.pointer(w1, I * H, 'w1'), m.pointer(b, H, 'b'), R, I, H,
+    );
   }
 
   /** model/predictKernel.ts's denseForwardBlocked: logits (R,K) = b + hidden (R,H) . w (H,K). */
-  denseForwardBlocked(logits: Float64Array, hidden: Float64Array, w: Float64Array, b: Float64Array, R: number,
-    H: number, K: number): void {
+  denseForwardBlocked(
+    logits: Float64Array,
+    hidden: Float64Array,
+    w: Float64Array,
+    b: Float64Array,
+    R: number,
+    H: number,
+    K: number,
+  ): void {
     const m = this.memory;
-    this.raw.denseForwardBlocked(m.pointer(logits, R * K, 'logits'), m.pointer(hidden, R * H, 'hidden'),
-      m.pointer(w, H * K, 'w'), m.pointer(b, K, 'b'), R, H, K);
+    this.raw.denseForwardBlocked(
+      m.pointer(logits, R * K, 'logits'), m.pointer(hidden, R * H, 'hidden'), m.pointer(w, H * K, 'w'),
+      m.pointer(b, K, 'b'), R, H, K,
+    );
   }
 
-  /** The byte offsets of a SparseRows' offsets, indices and values. */
+  /** The byte offsets of a SparseRows' offsets, indices and values (rowIds must be below input.rows, as for the twins). */
   private rows(input: SparseRows): [number, number, number] {
     const m = this.memory;
     return [
       m.pointer(input.offsets, input.rows + 1, 'input.offsets'),
-      m.pointer(input.indices, input.indices.length, 'input.indices'),
-      m.pointer(input.values, input.values.length, 'input.values'),
+      m.pointer(input.indices, input.offsets[input.rows]!, 'input.indices'),
+      m.pointer(input.values, input.offsets[input.rows]!, 'input.values'),
     ];
   }
 }
