@@ -6,12 +6,12 @@
 ;; f64x2 lanes hold two different outputs (two hidden units, two classes, two weights of a gradient row), never
 ;; two terms of one sum, and there is no fused multiply-add (f64x2.mul then f64x2.add round twice, as JavaScript
 ;; does). A pixel is converted and scaled once, (value * scale), before each of its multiplies, as in the twins.
-;; How outputs are grouped into blocks (ten, four, two, one) does not change any value, only speed: each output
+;; How outputs are grouped into blocks (ten, eight, four, two, one) changes no value, only speed: each output
 ;; is still its bias plus its own products, pixel by pixel in index order. Sums across lanes (a hidden unit's
 ;; back-propagated gradient, softmax's denominator) stay scalar, in the twins' order.
 ;;
-;; Every pointer is a byte offset into the imported shared memory (src/nn/wasm/module.ts allocates it); f64
-;; arrays are 8-byte aligned, sizes are element counts. exp and log come from the host (Math.exp, Math.log):
+;; Every pointer is a byte offset into the imported shared memory (src/nn/wasm/memory.ts allocates in it);
+;; f64 arrays are 8-byte aligned, sizes are element counts. exp and log come from the host (Math.exp, Math.log):
 ;; WebAssembly has no instruction for them, and the same functions as the twins' give the same numbers.
 ;;
 ;; Legend: R rows in the call, I inputs (784), H (or O) hidden units, K classes (10). Matrices are row-major;
