@@ -1,6 +1,6 @@
 ;; The network's hot loops in WebAssembly with 128-bit SIMD, twins of src/nn/kernels.ts (sparseForward,
 ;; sparseBackward, outputLayerStep, sparseStepTenByTen) and src/model/predictKernel.ts (sparsePackedForward,
-;; denseForwardBlocked). Assembled by scripts/build-wasm.mjs (npm package wabt) into dist/nn/wasm/kernels.wasm.
+;; denseForwardBlocked). Assembled by src/nn/wasm/build.mjs (npm package wabt) into dist/nn/wasm/kernels.wasm.
 ;;
 ;; Bit for bit the TypeScript twins: every value goes through the same double operations in the same order.
 ;; f64x2 lanes hold two different outputs (two hidden units, two classes, two weights of a gradient row), never

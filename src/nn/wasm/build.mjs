@@ -12,7 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import initWabt from 'wabt';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const source = join(root, 'src', 'nn', 'wasm', 'kernels.wat');
 const target = join(root, 'dist', 'nn', 'wasm', 'kernels.wasm');
 
