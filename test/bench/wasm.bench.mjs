@@ -1,14 +1,14 @@
 /**
  * Micro-benchmark of the WebAssembly kernels (dist/nn/wasm/) against their TypeScript twins (dist/nn/kernels.js,
  * dist/model/predictKernel.js) on real digit rows, one thread: sparseForward, sparseBackward, outputLayerStep,
- * sparseStepTenByTen (H = 10 only) and the prediction pair sparsePackedForward + denseForwardBlocked.
+ * sparseStepTenByTen (H = 10 only) and the prediction pair sparsePackedForward + outputLayerForward.
  *
  * Each kernel is called chunk by chunk over R rows (41,000 by default): 1024 rows a call for training's kernels,
  * in training's row order (ascending for the seed's H = 10, shuffled otherwise; --order to force one), 256 a call
  * for prediction (predictChunkRows), ascending. sparseBackward's output gradients are zero for the units the
  * forward's ReLU leaves inactive (about half with these weights); --active f keeps only a fraction f of them
  * non-zero instead (after a trained ReLU layer about a third are, and for 32 units or more sparseBackward then
- * updates only those). Those gradients, and the pre-activations outputLayerStep and denseForwardBlocked read,
+ * updates only those). Those gradients, and the pre-activations outputLayerStep and outputLayerForward read,
  * are those of the first 8,192 real rows (poolRows), cycled through chunk after chunk. Before timing, each pair
  * is checked to give exactly the same numbers (Object.is on every element of the last chunk's outputs and of the
  * accumulated gradients, and the losses and counts of every call).
@@ -48,8 +48,11 @@ if (!['training', 'sequential', 'shuffled'].includes(options.order)) {
   console.error('--order: training, sequential or shuffled');
   process.exit(2);
 }
-const ts = await import('../../dist/nn/kernels.js');
-const tsPredict = await import('../../dist/model/predictKernel.js');
+const ts = {
+  ...(await import('../../dist/nn/kernels/firstLayer.js')),
+  ...(await import('../../dist/nn/kernels/outputLayer.js')),
+  ...(await import('../../dist/nn/kernels/seedStep.js')),
+};
 const { toSparseRows } = await import('../../dist/data/dataset.js');
 const { WasmMemory } = await import('../../dist/nn/wasm/memory.js');
 const { loadWasmKernels } = await import('../../dist/nn/wasm/module.js');
@@ -58,7 +61,7 @@ const R = Number(options.rows);
 const reps = Number(options.reps);
 const hiddenSizes = options.hidden.split(',').map(Number);
 const trainChunk = 1024;
-const predictChunk = tsPredict.predictChunkRows;
+const predictChunk = ts.predictChunkRows;
 const scale = 1 / 255;
 const K = 10;
 /**
@@ -215,19 +218,19 @@ function pairsFor(H) {
     };
   }
 
-  const packed = twin(tsPredict.packFirstLayer(w1.js, I, H));
+  const packed = twin(ts.packFirstLayer(w1.js, I, H));
   const predictHidden = twin(new Float64Array(predictChunk * H));
   const logits = twin(new Float64Array(predictChunk * K));
   pairs.sparsePackedForward = {
-    js: chunked(predictChunk, (at, n) => tsPredict.sparsePackedForward(predictHidden.js, jsRows, sortedIds.js.subarray(at, at + n), scale, packed.js, w1.js, b1.js, n, I, H)),
+    js: chunked(predictChunk, (at, n) => ts.sparsePackedForward(predictHidden.js, jsRows, sortedIds.js.subarray(at, at + n), scale, packed.js, w1.js, b1.js, n, I, H)),
     wasm: chunked(predictChunk, (at, n) => wasm.sparsePackedForward(predictHidden.wasm, wasmRows, sortedIds.wasm.subarray(at, at + n), scale, packed.wasm, w1.wasm, b1.wasm, n, I, H)),
     outputs: [predictHidden],
   };
   // The second layer reads the first poolRows rows' activations (the ReLU of the pool above).
   const activations = twin(poolHidden.map((v) => (v > 0 ? v : 0)));
-  pairs.denseForwardBlocked = {
-    js: chunked(predictChunk, (at, n) => tsPredict.denseForwardBlocked(logits.js, pool(activations.js, at, n, H), w2.js, b2.js, n, H, K)),
-    wasm: chunked(predictChunk, (at, n) => wasm.denseForwardBlocked(logits.wasm, pool(activations.wasm, at, n, H), w2.wasm, b2.wasm, n, H, K)),
+  pairs.outputLayerForward = {
+    js: chunked(predictChunk, (at, n) => ts.outputLayerForward(logits.js, pool(activations.js, at, n, H), w2.js, b2.js, n, H, K)),
+    wasm: chunked(predictChunk, (at, n) => wasm.outputLayerForward(logits.wasm, pool(activations.wasm, at, n, H), w2.wasm, b2.wasm, n, H, K)),
     outputs: [logits],
   };
   return pairs;

@@ -11,8 +11,9 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { readDigitCsv } from '../../src/data/csv.js';
 import { toSparseRows, type SparseRows } from '../../src/data/dataset.js';
 import { Random } from '../../src/data/random.js';
-import { denseForwardBlocked, packFirstLayer, sparsePackedForward } from '../../src/model/predictKernel.js';
-import { outputLayerStep, sparseBackward, sparseForward, sparseStepTenByTen } from '../../src/nn/kernels.js';
+import { packFirstLayer, sparseBackward, sparseForward, sparsePackedForward } from '../../src/nn/kernels/firstLayer.js';
+import { outputLayerForward, outputLayerStep } from '../../src/nn/kernels/outputLayer.js';
+import { sparseStepTenByTen } from '../../src/nn/kernels/seedStep.js';
 import { WasmMemory, webAssembly } from '../../src/nn/wasm/memory.js';
 import { compileWasmKernels, loadWasmKernels, wasmKernelsSupported, WasmKernels } from '../../src/nn/wasm/module.js';
 import { sampleTrainPath } from '../helpers/sample-rows.js';
@@ -311,7 +312,7 @@ describe('wasm sparseStepTenByTen', () => {
   });
 });
 
-describe('wasm sparsePackedForward / denseForwardBlocked', () => {
+describe('wasm sparsePackedForward / outputLayerForward', () => {
   it.each(hiddenSizes)('equal the TypeScript prediction kernels on real rows (H=%i)', (H) => {
     const random = new Random(1100 + H);
     const rowIds = sampleRowIds(256, H + 3);
@@ -329,9 +330,9 @@ describe('wasm sparsePackedForward / denseForwardBlocked', () => {
       const w2 = uniform(H * K, random, -0.5, 0.5);
       const b2 = uniform(K, random, -0.5, 0.5);
       const expectedLogits = new Float64Array(R * K);
-      denseForwardBlocked(expectedLogits, expectedHidden, w2, b2, R, H, K);
+      outputLayerForward(expectedLogits, expectedHidden, w2, b2, R, H, K);
       const logits = memory.f64(R * K);
-      kernels.denseForwardBlocked(logits, hidden, inMemory(w2), inMemory(b2), R, H, K);
+      kernels.outputLayerForward(logits, hidden, inMemory(w2), inMemory(b2), R, H, K);
       expectSame(logits, expectedLogits, `logits (K=${K})`);
     }
   });
@@ -354,9 +355,9 @@ describe('wasm sparsePackedForward / denseForwardBlocked', () => {
       const w2 = uniform(H * K, random);
       const b2 = uniform(K, random);
       const expectedLogits = new Float64Array(R * K);
-      denseForwardBlocked(expectedLogits, expectedHidden, w2, b2, R, H, K);
+      outputLayerForward(expectedLogits, expectedHidden, w2, b2, R, H, K);
       const logits = memory.f64(R * K);
-      kernels.denseForwardBlocked(logits, hidden, inMemory(w2), inMemory(b2), R, H, K);
+      kernels.outputLayerForward(logits, hidden, inMemory(w2), inMemory(b2), R, H, K);
       expectSame(logits, expectedLogits, `logits (R=${R})`);
     }
   });

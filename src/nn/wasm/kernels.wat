@@ -1,6 +1,6 @@
 ;; The network's hot loops in WebAssembly with 128-bit SIMD, twins of src/nn/kernels.ts (sparseForward,
 ;; sparseBackward, outputLayerStep, sparseStepTenByTen) and src/model/predictKernel.ts (sparsePackedForward,
-;; denseForwardBlocked). Assembled by src/nn/wasm/build.mjs (npm package wabt) into dist/nn/wasm/kernels.wasm.
+;; outputLayerForward). Assembled by src/nn/wasm/build.mjs (npm package wabt) into dist/nn/wasm/kernels.wasm.
 ;;
 ;; Bit for bit the TypeScript twins: every value goes through the same double operations in the same order.
 ;; f64x2 lanes hold two different outputs (two hidden units, two classes, two weights of a gradient row), never
@@ -841,8 +841,8 @@
       (br $inputs)))
     (f64.store (local.get $dest) (local.get $a)))
 
-  ;; denseForwardBlocked: logits (R,K) = b (K) + hidden (R,H) . w (H,K), zero activations skipped.
-  (func (export "denseForwardBlocked")
+  ;; outputLayerForward: logits (R,K) = b (K) + hidden (R,H) . w (H,K), zero activations skipped.
+  (func (export "outputLayerForward")
         (param $logits i32) (param $hidden i32) (param $w i32) (param $b i32) (param $R i32) (param $H i32) (param $K i32)
     (local $r i32) (local $k i32) (local $at i32) (local $out i32) (local $x i32) (local $stride i32)
     (local.set $stride (i32.shl (local.get $K) (i32.const 3)))

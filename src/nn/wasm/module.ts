@@ -65,7 +65,7 @@ interface KernelExports {
     R: number): [number, number];
   sparsePackedForward(hidden: number, offsets: number, indices: number, values: number, rowIds: number,
     scale: number, packed: number, w1: number, b: number, R: number, I: number, H: number): void;
-  denseForwardBlocked(logits: number, hidden: number, w: number, b: number, R: number, H: number, K: number): void;
+  outputLayerForward(logits: number, hidden: number, w: number, b: number, R: number, H: number, K: number): void;
 }
 
 /** A training step's summed loss and its rows whose most probable class is their label. */
@@ -209,8 +209,8 @@ export class WasmKernels {
     );
   }
 
-  /** model/predictKernel.ts's denseForwardBlocked: logits (R,K) = b + hidden (R,H) . w (H,K). */
-  denseForwardBlocked(
+  /** model/predictKernel.ts's outputLayerForward: logits (R,K) = b + hidden (R,H) . w (H,K). */
+  outputLayerForward(
     logits: Float64Array,
     hidden: Float64Array,
     w: Float64Array,
@@ -220,7 +220,7 @@ export class WasmKernels {
     K: number,
   ): void {
     const m = this.memory;
-    this.raw.denseForwardBlocked(
+    this.raw.outputLayerForward(
       m.pointer(logits, R * K, 'logits'), m.pointer(hidden, R * H, 'hidden'), m.pointer(w, H * K, 'w'),
       m.pointer(b, K, 'b'), R, H, K,
     );
