@@ -20,7 +20,8 @@ import {
 } from '../../src/nn/predict.js';
 import { PredictThreads } from '../../src/nn/predictThreads.js';
 import { deskewRows } from '../../src/data/deskew.js';
-import { sharedBuffer } from '../../src/nn/threads.js';
+import { sharedArrays } from '../../src/data/arrays.js';
+import { WasmMemory } from '../../src/nn/wasm/memory.js';
 import { readSampleRows, sampleTestPath, sampleTrainPath } from '../helpers/sample-rows.js';
 import { plainForward } from './plainForward.js';
 
@@ -276,8 +277,8 @@ describe('toSparseRows', () => {
     for (const [rows, features, bytes] of cases) {
       expect(bytes.length).toBeGreaterThanOrEqual(rows * features);
       const expected = plainSparse(bytes, rows, features);
-      for (const allocate of [undefined, sharedBuffer]) {
-        const sparse = toSparseRows(bytes, rows, features, allocate);
+      for (const arrays of [undefined, sharedArrays, WasmMemory.create()]) {
+        const sparse = toSparseRows(bytes, rows, features, arrays);
         expect(Array.from(sparse.offsets)).toEqual(expected.offsets);
         expect(Array.from(sparse.indices)).toEqual(expected.indices);
         expect(Array.from(sparse.values)).toEqual(expected.values);

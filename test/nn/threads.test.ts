@@ -11,7 +11,8 @@ import { chunkRows, gradientInSlices, LocalEngine } from '../../src/nn/engine.js
 import { createParameters, initialise, weightRanges, Workspace, type NetworkShape } from '../../src/nn/network.js';
 import { optimizerStep, type OptimizerName, type OptimizerSettings } from '../../src/nn/optimizers.js';
 import { Random } from '../../src/data/random.js';
-import { sharedBuffer, ThreadEngine } from '../../src/nn/threads.js';
+import { ThreadEngine } from '../../src/nn/threads.js';
+import { sharedArrays } from '../../src/data/arrays.js';
 import { buildIfStale } from '../helpers/cli-process.js';
 import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
 import { plainForward } from './plainForward.js';
@@ -25,8 +26,8 @@ beforeAll(() => {
   // The workers run the compiled worker script.
   buildIfStale();
   const sample = readSampleRows(sampleTrainPath, 400);
-  input = toSparseRows(sample.pixels, sample.rows, sample.features, sharedBuffer);
-  labels = new Uint8Array(sharedBuffer(sample.rows), 0, sample.rows);
+  input = toSparseRows(sample.pixels, sample.rows, sample.features, sharedArrays);
+  labels = sharedArrays.u8(sample.rows);
   labels.set(sample.labels!);
 }, 120_000);
 
