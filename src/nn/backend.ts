@@ -6,7 +6,7 @@
 import { plainArrays, sharedArrays, type ArrayAllocator } from '../data/arrays.js';
 import { typeScriptKernels, type Kernels } from './kernels/kernels.js';
 import { createParameters, type Parameters } from './network.js';
-import { WasmMemory, type CompiledModule, type SharedWasmMemory } from './wasm/memory.js';
+import { WasmMemory, type CompiledModule, type SharedWasmMemory, type ViewType } from './wasm/memory.js';
 import { compileWasmKernels, wasmKernelsSupported, WasmKernels } from './wasm/module.js';
 
 export type KernelsName = 'wasm' | 'js';
@@ -67,14 +67,13 @@ export function reaches(backend: Backend, view: KernelArray): boolean {
 }
 
 /**
- * `view` as this thread must hand it to the kernels: a view of the WebAssembly memory posted to a worker
- * arrives over another SharedArrayBuffer object, which the kernels do not know as theirs; the same bytes are
- * looked up again by offset. Other arrays are used as they arrived.
+ * `view`, which another thread took from the kernels' arrays and posted here, as this thread must hand it to the
+ * kernels: a view of the WebAssembly memory arrives over another SharedArrayBuffer object, which the kernels do
+ * not know as theirs, so the same bytes are looked up again by offset. For the TypeScript kernels, `view` itself.
  */
 export function relocate<View extends KernelArray>(backend: Backend, view: View): View {
   if (!backend.wasm) return view;
-  const Type = view.constructor as unknown as { new (buffer: ArrayBufferLike, byteOffset: number, length: number): View; readonly BYTES_PER_ELEMENT: number };
-  return backend.wasm.memory.at(Type, view.byteOffset, view.length);
+  return backend.wasm.memory.at(view.constructor as unknown as ViewType<View>, view.byteOffset, view.length);
 }
 
 /** `params` where the backend's kernels reach them: as they are, or a copy in the backend's memory. */
