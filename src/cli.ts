@@ -8,7 +8,7 @@ import { DigitsError, ExitCode, describeFileError, isBrokenPipe, isSystemError }
 import { stderrChalk } from './ui/color.js';
 import { outputWidth, wrapWords } from './ui/format.js';
 import type { CommandContext, StopFlag } from './commands/context.js';
-import { maxThreads, nonNegativeInt, optionParser, positiveInt, rowList, threadCount } from './commands/options.js';
+import { kernelsChoices, maxThreads, nonNegativeInt, optionParser, positiveInt, rowList, threadCount } from './commands/options.js';
 import { defaultModelPath } from './commands/paths.js';
 import { settingsFromOptions, trainSettings, type OptionValue, type Setting, type SettingKey, type SettingOption } from './train/settings.js';
 import { defaultHost, defaultPort, portNumber } from './serve/options.js';
@@ -91,6 +91,13 @@ function threadsOption(purpose: string): Option {
   return new Option('--threads <n>', `${purpose}, 1 to ${maxThreads} (default: cores available)`).argParser(threadCount);
 }
 
+/** --kernels: which kernels compute (the numbers are the same with either; only the time differs). */
+function kernelsOption(): Option {
+  return new Option('--kernels <kind>', 'the kernels: wasm (WebAssembly SIMD), js (TypeScript), auto (wasm where it runs)')
+    .choices(kernelsChoices)
+    .default('auto');
+}
+
 function addTrainCommand(program: Command, run: ProgramRun): void {
   const train = program
     .command('train')
@@ -105,6 +112,7 @@ function addTrainCommand(program: Command, run: ProgramRun): void {
   const settingOptions = addSettingOptions(train);
   train
     .addOption(threadsOption('worker threads for the kernels'))
+    .addOption(kernelsOption())
     .option('--json', 'JSON lines on stdout: one object per report, then a summary', false);
   addReadingOptions(train)
     .addHelpText(
@@ -160,7 +168,8 @@ function addPredictCommand(program: Command, run: ProgramRun): void {
     .argument('<file>', 'CSV of images (a label column, if any, is ignored); - for stdin')
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--out <path>', 'write the submission here (atomically) instead of stdout')
-    .addOption(threadsOption('threads for predicting'));
+    .addOption(threadsOption('threads for predicting'))
+    .addOption(kernelsOption());
   addReadingOptions(predict)
     .addHelpText(
       'after',
@@ -188,7 +197,8 @@ function addEvalCommand(program: Command, run: ProgramRun): void {
     .option('--model <path>', 'model file', defaultModelPath)
     .option('--json', 'one JSON object on stdout', false)
     .option('--mistakes <n>', 'worst mistakes to draw, 0 for none (default: as many as fit across the terminal)', nonNegativeInt)
-    .addOption(threadsOption('threads for predicting a whole file'));
+    .addOption(threadsOption('threads for predicting a whole file'))
+    .addOption(kernelsOption());
   addReadingOptions(evaluate)
     .addHelpText(
       'after',

@@ -9,7 +9,9 @@ import { confusedPairs, formatEvalReport, mistakesForWidth, rankMistakes } from 
 import { imageSide, type Dataset } from '../data/dataset.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadKaggleCsv } from './load.js';
-import { defaultThreads } from './options.js';
+import { defaultThreads, type KernelsChoice } from './options.js';
+import { chooseBackend } from './threads.js';
+import { predictRows } from '../nn/predict.js';
 import { writeToStdout } from './output.js';
 import { displayPath } from './paths.js';
 import { count, outputWidth } from '../ui/format.js';
@@ -24,6 +26,7 @@ export interface EvalOptions {
   /** Worst mistakes to draw; undefined: as many as fit in one row of the terminal. */
   mistakes?: number;
   threads?: number;
+  kernels?: KernelsChoice;
 }
 
 export async function runEval(file: string | undefined, options: EvalOptions, context: CommandContext): Promise<number> {
@@ -32,7 +35,9 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
   const target = file === undefined ? heldOutTarget(model, options.model) : { path: file, rowIds: undefined };
   // A whole file is predicted as it is read, on every thread, as predict does; the held-out tenth of a training
   // file is predicted after the reading, on this thread (its rows are known only once the file is).
-  const threads = target.rowIds === undefined ? new PredictThreads(options.threads ?? defaultThreads()) : null;
+  const threadCount = options.threads ?? defaultThreads();
+  const backend = chooseBackend(options.kernels ?? 'auto', threadCount > 1);
+  const threads = target.rowIds === undefined ? new PredictThreads(threadCount, backend) : null;
   try {
     threads?.start(model.params, model.deskew);
     const predictEarly = threads
@@ -43,7 +48,9 @@ export async function runEval(file: string | undefined, options: EvalOptions, co
     if (file === undefined) checkSameTrainingFile(model, dataset);
     const evaluation = threads
       ? await evaluate(model, dataset, options.model, undefined, () => threads.finish(dataset))
-      : await evaluate(model, dataset, options.model, target.rowIds);
+      : await evaluate(model, dataset, options.model, target.rowIds, () =>
+          predictRows(model.params, dataset, { deskew: model.deskew, rowIds: target.rowIds, backend }),
+        );
     await report(model, evaluation, dataset, file, target.path, options, context);
     return 0;
   } finally {

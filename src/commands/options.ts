@@ -9,6 +9,10 @@ import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { nonNegativeWholeNumber, positiveWholeNumber, SettingValueError, wholeNumber, type OptionValue } from '../train/settings.js';
 
+/** --kernels: the WebAssembly SIMD kernels, the TypeScript ones, or (auto) the first where this Node.js runs them. */
+export const kernelsChoices = ['auto', 'wasm', 'js'] as const;
+export type KernelsChoice = (typeof kernelsChoices)[number];
+
 /** A parser as commander takes it: a refused value becomes commander's "argument ... is invalid" message. */
 export function optionParser<Value extends OptionValue>(parse: (text: string) => Value): (text: string) => Value {
   return (text) => {

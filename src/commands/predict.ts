@@ -9,7 +9,8 @@ import type { ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadKaggleCsv } from './load.js';
-import { defaultThreads } from './options.js';
+import { defaultThreads, type KernelsChoice } from './options.js';
+import { chooseBackend } from './threads.js';
 import { writeToStdout } from './output.js';
 import { bundledTrainFile, displayPath, ensureParentFolder, prepareOutput, refuseOverwriting } from './paths.js';
 import { invocation } from '../invocation.js';
@@ -23,6 +24,7 @@ export interface PredictOptions {
   progress: ProgressMode;
   maxErrors: number;
   threads?: number;
+  kernels?: KernelsChoice;
 }
 
 /** The submission text: header, then one `ImageId,Label` row per image, ImageId counting from 1. */
@@ -46,7 +48,8 @@ export async function runPredict(file: string, options: PredictOptions, context:
   }
   const reporter = commandReporter(options, context);
   // The threads start first, so that they are ready when the first rows are.
-  const threads = new PredictThreads(options.threads ?? defaultThreads());
+  const threadCount = options.threads ?? defaultThreads();
+  const threads = new PredictThreads(threadCount, chooseBackend(options.kernels ?? 'auto', threadCount > 1));
   try {
     return await predictFile(file, options, context, reporter, threads, started);
   } finally {

@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { loadModel } from '../model/read.js';
 import { DigitsError, ExitCode, failure, inputError, isSystemError } from '../errors.js';
 import { Classifier } from '../serve/classifier.js';
+import { chooseBackend } from './threads.js';
 import { loadPageAssets } from '../serve/page.js';
 import { createDigitServer, modelSummary } from '../serve/server.js';
 import { count, percent } from '../ui/format.js';
@@ -85,7 +86,8 @@ export async function runServe(options: ServeOptions, context: CommandContext): 
   const model = loadModel(options.model);
   const summary = modelSummary(model, shownPath);
   const server = createDigitServer({
-    classifier: new Classifier(model),
+    // The kernels the other commands take by default: the same answers either way.
+    classifier: new Classifier(model, chooseBackend('auto', false)),
     summary,
     assets: loadPageAssets(),
     onInternalError: (error) => {

@@ -7,6 +7,7 @@ import { inputError } from '../errors.js';
 import { loadModel } from '../model/read.js';
 import type { Model } from '../train/model.js';
 import { predictRows } from '../nn/predict.js';
+import { chooseBackend } from './threads.js';
 import { checkCompatible } from '../train/evaluate.js';
 import { imageSide, type Dataset } from '../data/dataset.js';
 import type { ProgressMode, Reporter } from '../ui/reporter.js';
@@ -130,7 +131,9 @@ export function hasLabelColumn(header: string): boolean {
 /** Labels, and with a model predictions and probabilities, of the wanted rows (1-based). */
 export function describeRows(dataset: Dataset, rows: readonly number[], model?: Model): ShownRow[] {
   const ids = Uint32Array.from(rows, (r) => r - 1);
-  const predictions = model ? predictRows(model.params, dataset, { deskew: model.deskew, rowIds: ids }) : undefined;
+  // The kernels are chosen for show as they are by default elsewhere: the numbers are the same either way.
+  const backend = chooseBackend('auto', false);
+  const predictions = model ? predictRows(model.params, dataset, { deskew: model.deskew, rowIds: ids, backend }) : undefined;
   const K = model?.params.shape.classCount ?? 0;
   return rows.map((row, k) => {
     const label = dataset.labels ? dataset.labels[row - 1]! : null;

@@ -13,9 +13,10 @@ import type { JsonEvent, ProgressMode, Reporter } from '../ui/reporter.js';
 import { count, percent, seconds } from '../ui/format.js';
 import { commandReporter, type CommandContext } from './context.js';
 import { loadKaggleCsv } from './load.js';
-import { defaultThreads } from './options.js';
+import { defaultThreads, type KernelsChoice } from './options.js';
 import { bundledTrainFile, displayPath, prepareOutput, refuseOverwriting, type NamedPath } from './paths.js';
-import { createEngineFactory } from './threads.js';
+import { chooseBackend, createEngineFactory } from './threads.js';
+import type { Backend } from '../nn/backend.js';
 import { learningCurveOutput, plotMessage, writeLearningCurve } from './plot.js';
 
 export interface TrainOptions {
@@ -26,6 +27,8 @@ export interface TrainOptions {
   readonly plot?: string;
   readonly resume?: string;
   readonly threads?: number;
+  /** Which kernels compute (default auto); the model does not record it, since the numbers are the same. */
+  readonly kernels?: KernelsChoice;
   readonly json: boolean;
   readonly quiet: boolean;
   readonly progress: ProgressMode;
@@ -49,6 +52,7 @@ interface TrainingPlan {
   readonly outPath: string;
   readonly plotPath: string | undefined;
   readonly threads: number;
+  readonly backend: Backend;
 }
 
 /** What is learnt once training starts and the summary needs at the end. */
@@ -93,7 +97,9 @@ function planTraining(file: string | undefined, options: TrainOptions, context: 
   }
   prepareOutput(outPath, context.cwd);
   if (plotPath) prepareOutput(plotPath, context.cwd, learningCurveOutput);
-  return { config, resumeFrom, path, outPath, plotPath, threads: options.threads ?? defaultThreads() };
+  const threads = options.threads ?? defaultThreads();
+  const backend = chooseBackend(options.kernels ?? 'auto', threads > 1);
+  return { config, resumeFrom, path, outPath, plotPath, threads, backend };
 }
 
 /** The joined network is saved like any other, so it has the same limit as --hidden. */
@@ -136,7 +142,7 @@ function fitOptions(
   const members = config.members;
   return {
     threads,
-    engineFactory: createEngineFactory(threads),
+    engineFactory: createEngineFactory(threads, plan.backend),
     ...(resumeFrom ? { resumeFrom } : {}),
     onStart: (start) => {
       // From here on, Ctrl-C stops after the current step and saves (before, it quits at once).
@@ -184,7 +190,7 @@ function startMessage(plan: TrainingPlan, dataset: Dataset, start: TrainingStart
       : `${network} (preset ${config.preset})`;
   return (
     `Training ${what} on ${count(split.trainRows.length)} rows, ` +
-    `holding out ${count(split.heldOutRows.length)}: ${how}${cleanNote}, ${threads} thread${threads === 1 ? '' : 's'}` +
+    `holding out ${count(split.heldOutRows.length)}: ${how}${cleanNote}, ${threads} thread${threads === 1 ? '' : 's'}, ${plan.backend.name} kernels` +
     (resumeFrom && members === 1 ? `, resuming at iteration ${resumeFrom.training.iterations}` : '') +
     '.'
   );

@@ -4,6 +4,7 @@
  * (seed, iteration) so that a run, and a resumed run, sees the same images. Held-out rows never pass through it.
  * Works on square images (28x28 for Kaggle); the output is a small sparse batch the kernels read as usual.
  */
+import { plainArrays, type ArrayAllocator } from './arrays.js';
 import { imageSide, type Dataset, type SparseRows } from './dataset.js';
 import { Random } from './random.js';
 
@@ -41,19 +42,19 @@ export function createAugmenter(
   settings: AugmentSettings,
   maxBatch: number,
   seed: number,
-  allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes),
+  arrays: ArrayAllocator = plainArrays,
 ): BatchAugmenter {
   const side = imageSide(data.features);
   if (side === null) throw new RangeError(`augmentation needs square images; ${data.features} pixels is not a square`);
   if (!data.labels) throw new RangeError('augmentation needs labelled rows');
   const sourceLabels = data.labels;
   const P = data.features;
-  const labels = new Uint8Array(allocate(maxBatch));
-  const offsets = new Uint32Array(allocate((maxBatch + 1) * 4));
-  const indices = new Uint16Array(allocate(maxBatch * P * 2));
-  const values = new Uint8Array(allocate(maxBatch * P));
+  const labels = arrays.u8(maxBatch);
+  const offsets = arrays.u32(maxBatch + 1);
+  const indices = arrays.u16(maxBatch * P);
+  const values = arrays.u8(maxBatch * P);
   const input: SparseRows = { rows: maxBatch, features: P, offsets, indices, values };
-  const identity = new Uint32Array(maxBatch);
+  const identity = arrays.u32(maxBatch);
   for (let r = 0; r < maxBatch; r++) identity[r] = r;
   const image = new Float64Array(P);
   const boxes = Array.from({ length: data.rows }, (_, r) => inkBox(data.pixels, r * P, side));

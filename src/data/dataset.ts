@@ -1,3 +1,5 @@
+import { plainArrays, type ArrayAllocator } from './arrays.js';
+
 /**
  * A labelled (or unlabelled) table of digit images, one byte a pixel: 42,000 Kaggle rows take 33 MB here,
  * not the 263 MB of a Float64 copy. Normalisation (x / 255) happens later, inside the kernels or a batch buffer.
@@ -67,14 +69,14 @@ export interface SparseRows {
 }
 
 /**
- * Builds the sparse view of `pixels` (rows x features). Buffers come from `allocate` so that they can live in
- * SharedArrayBuffers for worker threads.
+ * Builds the sparse view of `pixels` (rows x features). Its arrays come from `arrays`, so that they can live in
+ * shared memory for worker threads, or in the WebAssembly kernels' memory.
  */
 export function toSparseRows(
   pixels: Uint8Array,
   rows: number,
   features: number,
-  allocate: (bytes: number) => ArrayBufferLike = (bytes) => new ArrayBuffer(bytes),
+  arrays: ArrayAllocator = plainArrays,
 ): SparseRows {
   if (features > 65536) throw new RangeError(`sparse rows keep pixel indices in 16 bits; ${features} features is too many`);
   // Most pixels are 0: where rows are whole 4-byte words (784 pixels are), four zero pixels are skipped at once.
@@ -92,9 +94,9 @@ export function toSparseRows(
   } else {
     for (let p = 0; p < rows * features; p++) if (pixels[p] !== 0) nonZero++;
   }
-  const offsets = new Uint32Array(allocate((rows + 1) * 4), 0, rows + 1);
-  const indices = new Uint16Array(allocate(Math.max(nonZero, 1) * 2), 0, nonZero);
-  const values = new Uint8Array(allocate(Math.max(nonZero, 1)), 0, nonZero);
+  const offsets = arrays.u32(rows + 1);
+  const indices = arrays.u16(nonZero);
+  const values = arrays.u8(nonZero);
   let at = 0;
   for (let r = 0; r < rows; r++) {
     offsets[r] = at;

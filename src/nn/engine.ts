@@ -3,15 +3,18 @@
  * threaded engine here and the worker-thread engine (threads.ts) are interchangeable.
  */
 import type { SparseRows } from '../data/dataset.js';
+import { typeScriptKernels, type Kernels } from './kernels/kernels.js';
 import {
   accumulateGradient,
   createParameters,
+  parameterCount,
   Workspace,
   type BatchResult,
   type NetworkShape,
   type Parameters,
 } from './network.js';
-import { packNetwork, predictSparse, type PackedNetwork } from './predict.js';
+import { packedSize, packNetwork, predictSparse, PredictScratch, type PackedNetwork } from './predict.js';
+import { reachableParameters, RowIdStage, typeScriptBackend, type Backend } from './backend.js';
 import { createOptimizerState, optimizerStep, type OptimizerName, type OptimizerSettings, type OptimizerState } from './optimizers.js';
 
 /** One optimizer step: how, at what learning rate, and on which parameters weight decay acts. */
@@ -53,19 +56,31 @@ export const chunkRows = 1024;
 export class LocalEngine implements GradientEngine {
   readonly params: Parameters;
   readonly grads: Parameters;
+  private readonly backend: Backend;
   private readonly workspace: Workspace;
-  /** The parameters packed for prediction at the latest predict(); its buffer is reused by the next. */
-  private packed: PackedNetwork | null = null;
+  private readonly rowIds: RowIdStage;
+  /** The parameters packed for prediction at the latest predict(): packed anew into the same buffer each time. */
+  private readonly packed: PackedNetwork;
+  private readonly scratch: PredictScratch;
 
-  constructor(shape: NetworkShape, params?: Parameters) {
-    this.params = params ?? createParameters(shape);
-    this.grads = createParameters(shape);
-    this.workspace = new Workspace(shape, chunkRows);
+  /**
+   * An engine running `backend`'s kernels (the TypeScript ones by default); `params` are trained in place when
+   * those kernels reach them, else in a copy (this.params) in the backend's memory.
+   */
+  constructor(shape: NetworkShape, params?: Parameters, backend: Backend = typeScriptBackend()) {
+    this.backend = backend;
+    this.params = params ? reachableParameters(params, backend) : createParameters(shape, backend.arrays.f64(parameterCount(shape)));
+    this.grads = createParameters(shape, backend.arrays.f64(parameterCount(shape)));
+    this.workspace = new Workspace(shape, chunkRows, backend.arrays);
+    this.rowIds = new RowIdStage(backend);
+    this.packed = { params: this.params, packed: backend.arrays.f64(packedSize(shape)) };
+    this.scratch = new PredictScratch(shape, undefined, backend);
   }
 
   gradient(input: SparseRows, labels: Uint8Array, rowIds: Uint32Array, R: number): BatchResult {
     this.grads.data.fill(0);
-    return gradientInSlices(this.params, this.grads, this.workspace, input, labels, rowIds, 0, R, 1 / R);
+    const ids = this.rowIds.of(rowIds.subarray(0, R));
+    return gradientInSlices(this.params, this.grads, this.workspace, input, labels, ids, 0, R, 1 / R, this.backend.kernels);
   }
 
   trainStep(input: SparseRows, labels: Uint8Array, rowIds: Uint32Array, R: number, update: ParameterUpdate): BatchResult {
@@ -80,8 +95,8 @@ export class LocalEngine implements GradientEngine {
   }
 
   predict(input: SparseRows, rowIds: Uint32Array, probs: Float64Array): void {
-    this.packed = packNetwork(this.params, this.packed?.packed);
-    predictSparse(this.packed, input, rowIds, probs);
+    packNetwork(this.params, this.packed.packed);
+    predictSparse(this.packed, input, this.rowIds.of(rowIds), probs, this.scratch);
   }
 
   async close(): Promise<void> {}
@@ -98,11 +113,12 @@ export function gradientInSlices(
   start: number,
   end: number,
   lossScale: number,
+  kernels: Kernels = typeScriptKernels,
 ): BatchResult {
   const total: BatchResult = { lossSum: 0, correct: 0 };
   for (let at = start; at < end; at += ws.maxRows) {
     const R = Math.min(ws.maxRows, end - at);
-    const part = accumulateGradient(params, grads, ws, input, labels, rowIds.subarray(at, at + R), R, lossScale);
+    const part = accumulateGradient(params, grads, ws, input, labels, rowIds.subarray(at, at + R), R, lossScale, kernels);
     total.lossSum += part.lossSum;
     total.correct += part.correct;
   }

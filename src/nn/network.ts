@@ -4,11 +4,10 @@
  * across threads and the model file all treat them as one vector. Here: the parameters and the gradient of a
  * training step; predictions are predict.ts's.
  */
+import { plainArrays, type ArrayAllocator } from '../data/arrays.js';
 import type { SparseRows } from '../data/dataset.js';
 import { pixelScale } from '../data/dataset.js';
-import { sparseBackward, sparseForward } from './kernels/firstLayer.js';
-import { outputLayerStep } from './kernels/outputLayer.js';
-import { sparseStepTenByTen } from './kernels/seedStep.js';
+import { typeScriptKernels, type Kernels } from './kernels/kernels.js';
 import type { Random } from '../data/random.js';
 
 export interface NetworkShape {
@@ -35,7 +34,7 @@ export function parameterCount(shape: NetworkShape): number {
   return I * H + H + H * K + K;
 }
 
-/** Lays the four tensors over `data` (zeros if not given; a SharedArrayBuffer-backed array for threads). */
+/** Lays the four tensors over `data` (zeros if not given; shared or WebAssembly memory for the engines). */
 export function createParameters(
   shape: NetworkShape,
   data: Float64Array = new Float64Array(parameterCount(shape)),
@@ -84,7 +83,10 @@ export function initialise(params: Parameters, scheme: InitScheme, random: Rando
   params.b2.fill(0);
 }
 
-/** accumulateGradient's scratch buffers for up to `maxRows` rows at a time, reused between batches. */
+/**
+ * accumulateGradient's scratch buffers for up to `maxRows` rows at a time, reused between batches; from
+ * `arrays`, which must be where the kernels that use them can reach (the WebAssembly kernels' memory).
+ */
 export class Workspace {
   readonly maxRows: number;
   /** Hidden pre-activations (maxRows,H), kept for the backward pass. */
@@ -97,15 +99,15 @@ export class Workspace {
   readonly activeUnits: Int32Array;
   readonly activeGrads: Float64Array;
 
-  constructor(shape: NetworkShape, maxRows: number) {
+  constructor(shape: NetworkShape, maxRows: number, arrays: ArrayAllocator = plainArrays) {
     this.maxRows = maxRows;
-    this.hidden = new Float64Array(maxRows * shape.hiddenSize);
-    this.probs = new Float64Array(maxRows * shape.classCount);
-    this.labels = new Uint8Array(maxRows);
-    this.dlogits = new Float64Array(maxRows * shape.classCount);
-    this.dhidden = new Float64Array(maxRows * shape.hiddenSize);
-    this.activeUnits = new Int32Array(shape.hiddenSize);
-    this.activeGrads = new Float64Array(shape.hiddenSize);
+    this.hidden = arrays.f64(maxRows * shape.hiddenSize);
+    this.probs = arrays.f64(maxRows * shape.classCount);
+    this.labels = arrays.u8(maxRows);
+    this.dlogits = arrays.f64(maxRows * shape.classCount);
+    this.dhidden = arrays.f64(maxRows * shape.hiddenSize);
+    this.activeUnits = arrays.i32(shape.hiddenSize);
+    this.activeGrads = arrays.f64(shape.hiddenSize);
   }
 }
 
@@ -124,7 +126,8 @@ export const inputScale = 1 / pixelScale;
  * Adds to `grads` the gradient of  lossScale * sum_r crossEntropy(row r)  over rows rowIds[0..R), where
  * labels[rowIds[r]] is row r's label. lossScale is 1 / (whole batch size), so that slices of one batch
  * processed separately (on several threads) add up to the gradient of the batch's mean loss.
- * Uses ws.maxRows >= R. Returns the summed loss and the number of correct predictions.
+ * Uses ws.maxRows >= R. Returns the summed loss and the number of correct predictions. `kernels` computes it
+ * (the TypeScript ones, or their WebAssembly twins, whose arrays must then all be in the twins' memory).
  */
 export function accumulateGradient(
   params: Parameters,
@@ -135,21 +138,22 @@ export function accumulateGradient(
   rowIds: Uint32Array,
   R: number,
   lossScale: number,
+  kernels: Kernels = typeScriptKernels,
 ): BatchResult {
   const { hiddenSize: H, classCount: K } = params.shape;
   if (R > ws.maxRows) throw new RangeError(`accumulateGradient: ${R} rows exceed the workspace's ${ws.maxRows}`);
   for (let r = 0; r < R; r++) ws.labels[r] = labels[rowIds[r]!]!;
   if (H === 10 && K === 10) {
-    return sparseStepTenByTen(
+    return kernels.sparseStepTenByTen(
       grads.w1, grads.b1, grads.w2, grads.b2, ws.hidden, ws.dhidden, ws.probs, ws.dlogits,
       input, rowIds, ws.labels, inputScale, params.w1, params.b1, params.w2, params.b2, lossScale, R,
     );
   }
-  sparseForward(ws.hidden, input, rowIds, inputScale, params.w1, params.b1, R, H);
-  const result = outputLayerStep(
+  kernels.sparseForward(ws.hidden, input, rowIds, inputScale, params.w1, params.b1, R, H);
+  const result = kernels.outputLayerStep(
     ws.dhidden, grads.w2, grads.b2, ws.dlogits, ws.probs,
     ws.hidden, ws.labels, params.w2, params.b2, lossScale, R, H, K,
   );
-  sparseBackward(grads.w1, grads.b1, ws.dhidden, input, rowIds, inputScale, R, H, ws.activeUnits, ws.activeGrads);
+  kernels.sparseBackward(grads.w1, grads.b1, ws.dhidden, input, rowIds, inputScale, R, H, ws.activeUnits, ws.activeGrads);
   return result;
 }

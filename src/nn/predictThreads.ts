@@ -13,18 +13,21 @@
  * Not here: training threads (threads.ts), which keep their workers for a whole run.
  */
 import { Worker } from 'node:worker_threads';
+import { sharedArrays } from '../data/arrays.js';
 import type { Dataset } from '../data/dataset.js';
+import { attachBackend, relocate, typeScriptBackend, wasmShare, type Backend, type WasmShare } from './backend.js';
 import { createParameters, type NetworkShape, type Parameters } from './network.js';
 import {
   packedSize,
   packNetwork,
+  packNetworkFor,
   predictedClasses,
   predictImages,
   PredictScratch,
   type PackedNetwork,
   type Predictions,
 } from './predict.js';
-import { compiledWorkerUrl, sharedBuffer } from './threads.js';
+import { compiledWorkerUrl } from './threads.js';
 
 /** Rows in a batch: small enough to share out evenly at the end, big enough that a batch is cheap to pass. */
 const batchRows = 512;
@@ -34,10 +37,12 @@ const maxBatches = 1 << 16;
 /** Claim states, in the shared claims array. */
 export const Claim = { free: 0, taken: 1 } as const;
 
-/** What a worker is told once: the network, in shared memory. */
+/** What a worker is told once: the network, in shared memory (the WebAssembly kernels', when they run). */
 export interface ModelMessage {
   readonly kind: 'model';
   readonly shape: NetworkShape;
+  /** The WebAssembly kernels' memory and module, or null for the TypeScript kernels. */
+  readonly wasm: WasmShare | null;
   readonly params: Float64Array;
   /** The parameters' w1, packed (packNetwork). */
   readonly packed: Float64Array;
@@ -71,8 +76,10 @@ export interface ThreadModel {
 
 /** The network of a model message, as a worker holds it. */
 export function threadModel(message: ModelMessage): ThreadModel {
-  const network = { params: createParameters(message.shape, message.params), packed: message.packed };
-  return { network, deskew: message.deskew, scratch: new PredictScratch(message.shape) };
+  const backend = attachBackend(message.wasm);
+  const params = createParameters(message.shape, relocate(backend, message.params));
+  const network = { params, packed: relocate(backend, message.packed) };
+  return { network, deskew: message.deskew, scratch: new PredictScratch(message.shape, undefined, backend) };
 }
 
 /** Predicts a claimed batch, on whichever thread claimed it, writing the batch's probabilities. */
@@ -82,7 +89,7 @@ export function predictBatch(model: ThreadModel, batch: Batch): void {
 
 export class PredictThreads {
   private readonly workers: Worker[] = [];
-  private readonly claims = new Int32Array(sharedBuffer(maxBatches * 4));
+  private readonly claims = sharedArrays.i32(maxBatches);
   private readonly batches: Batch[] = [];
   /** Batches a worker has finished. */
   private readonly finished = new Set<number>();
@@ -92,8 +99,14 @@ export class PredictThreads {
   /** Rows handed to addRows so far. */
   private rowsSeen = 0;
 
-  /** Starts threads - 1 workers now (none for 1 thread); they wait for start() and addRows(). */
-  constructor(readonly threads: number) {
+  /**
+   * Starts threads - 1 workers now (none for 1 thread); they wait for start() and addRows(). Every thread runs
+   * `backend`'s kernels (the TypeScript ones by default).
+   */
+  constructor(
+    readonly threads: number,
+    private readonly backend: Backend = typeScriptBackend(),
+  ) {
     for (let t = 1; t < threads; t++) {
       const worker = new Worker(compiledWorkerUrl(import.meta.url, 'predictWorker.js', 'nn'));
       worker.on('message', (index: number) => {
@@ -118,17 +131,27 @@ export class PredictThreads {
    * first when `deskew` (the model was trained on deskewed images).
    */
   start(params: Parameters, deskew: boolean): void {
-    const scratch = new PredictScratch(params.shape);
+    const backend = this.backend;
+    const scratch = new PredictScratch(params.shape, undefined, backend);
     if (this.workers.length === 0) {
-      this.model = { network: packNetwork(params), deskew, scratch };
+      this.model = { network: packNetworkFor(params, backend), deskew, scratch };
       return;
     }
-    const shared = new Float64Array(sharedBuffer(params.data.byteLength), 0, params.data.length);
+    // The WebAssembly kernels' memory is shared already; the TypeScript kernels' workers need SharedArrayBuffers.
+    const arrays = backend.wasm ? backend.arrays : sharedArrays;
+    const shared = arrays.f64(params.data.length);
     shared.set(params.data);
-    const size = packedSize(params.shape);
-    const network = packNetwork(createParameters(params.shape, shared), new Float64Array(sharedBuffer(size * 8), 0, size));
+    const network = packNetwork(createParameters(params.shape, shared), arrays.f64(packedSize(params.shape)));
     this.model = { network, deskew, scratch };
-    const message: ModelMessage = { kind: 'model', shape: params.shape, params: shared, packed: network.packed, deskew, claims: this.claims };
+    const message: ModelMessage = {
+      kind: 'model',
+      shape: params.shape,
+      wasm: wasmShare(backend),
+      params: shared,
+      packed: network.packed,
+      deskew,
+      claims: this.claims,
+    };
     for (const worker of this.workers) worker.postMessage(message);
   }
 
@@ -145,9 +168,9 @@ export class PredictThreads {
     const K = model.network.params.shape.classCount;
     for (let at = 0; at < count && this.batches.length < maxBatches; at += batchRows) {
       const rows = Math.min(batchRows, count - at);
-      const bytes = new Uint8Array(sharedBuffer(rows * features), 0, rows * features);
+      const bytes = sharedArrays.u8(rows * features);
       bytes.set(pixels.subarray(at * features, (at + rows) * features));
-      const probs = new Float64Array(sharedBuffer(rows * K * 8), 0, rows * K);
+      const probs = sharedArrays.f64(rows * K);
       const batch: Batch = { first: first + at, rows, pixels: bytes, probs };
       const index = this.batches.length;
       this.batches.push(batch);

@@ -5,14 +5,17 @@
  * and (for a training step) applies the optimizer to it: every element gets the same operations in the same
  * order as one thread adding and updating whole arrays, so a run is reproducible for a given thread count, and
  * no thread waits while another does what would otherwise be the batch's serial work.
- * Parameters, gradients, optimizer state, inputs, labels and row ids live in SharedArrayBuffers handed to the
- * workers once; each job is announced through Atomics on a small control array, so there is no message passing
- * (and no copying) per batch.
+ * Parameters, gradients, optimizer state, inputs, labels and row ids live in shared memory handed to the
+ * workers once (SharedArrayBuffers, or for the WebAssembly kernels their one shared memory, which every worker
+ * instantiates the kernels over); each job is announced through Atomics on a small control array, so there is
+ * no message passing (and no copying) per batch.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sharedArrays } from '../data/arrays.js';
 import type { SparseRows } from '../data/dataset.js';
+import { reaches, typeScriptBackend, wasmShare, type Backend, type WasmShare } from './backend.js';
 import {
   chunkRows,
   copyOptimizerState,
@@ -36,7 +39,7 @@ import {
   type NetworkShape,
   type Parameters,
 } from './network.js';
-import { packedSize, packNetwork, predictSparse, type PackedNetwork } from './predict.js';
+import { packedSize, packNetwork, predictSparse, PredictScratch, type PackedNetwork } from './predict.js';
 
 /** Inputs a thread engine can read: every SparseRows and label array the trainer will pass. */
 export interface SharedInputs {
@@ -46,12 +49,17 @@ export interface SharedInputs {
   readonly maxRows: number;
 }
 
-/** What each worker is given at start. */
+/**
+ * What each worker is given at start. With the WebAssembly kernels, the arrays the kernels use (parameters,
+ * gradients, inputs, labels, row ids, probabilities, the packed weights) are views of their memory, which the
+ * worker finds again by offset (backend.ts's relocate).
+ */
 export interface WorkerSetup {
   readonly index: number;
   readonly shape: NetworkShape;
+  /** The WebAssembly kernels' memory and module, or null for the TypeScript kernels. */
+  readonly wasm: WasmShare | null;
   readonly params: Float64Array;
-  readonly grads: Float64Array;
   readonly inputs: readonly SparseRows[];
   readonly labels: readonly Uint8Array[];
   readonly rowIds: Uint32Array;
@@ -60,7 +68,7 @@ export interface WorkerSetup {
   readonly packed: Float64Array;
   readonly control: Int32Array;
   readonly results: Float64Array;
-  /** Every thread's gradient buffer, in thread order (the main thread's first). */
+  /** Every thread's gradient buffer, in thread order (the main thread's first; this worker's at `index`). */
   readonly allGrads: readonly Float64Array[];
   /** A training step's learning rate, optimizer settings and weight-decay ranges (StepArgs layout). */
   readonly stepArgs: Float64Array;
@@ -111,11 +119,6 @@ export const Command = {
   adopt: 6,
 } as const;
 
-/** A SharedArrayBuffer of at least `bytes` (never empty: a zero-length view still needs a buffer to share). */
-export function sharedBuffer(bytes: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Math.max(8, bytes));
-}
-
 /**
  * The compiled worker script `name` beside the calling module (`moduleUrl`) when that module runs from dist/;
  * for tests that run the TypeScript sources, the same script in dist/<distFolder>/.
@@ -142,31 +145,35 @@ export class ThreadEngine implements GradientEngine {
   /** The parameters as predict() packs them, in shared memory: the workers predict from it too. */
   private readonly prediction: PackedNetwork;
   private readonly workspace: Workspace;
+  private readonly scratch: PredictScratch;
+  private readonly backend: Backend;
   private readonly sharedInputs: SharedInputs;
   private generation = 0;
   private failure: Error | null = null;
 
-  private constructor(shape: NetworkShape, params: Parameters, inputs: SharedInputs, threads: number) {
+  private constructor(shape: NetworkShape, params: Parameters, inputs: SharedInputs, threads: number, backend: Backend) {
     const count = parameterCount(shape);
-    const sharedParams = new Float64Array(sharedBuffer(count * 8));
+    // What the kernels read and write comes from the backend; the engine's own signals are plain shared memory.
+    const arrays = backend.arrays;
+    const sharedParams = arrays.f64(count);
     sharedParams.set(params.data);
+    this.backend = backend;
     this.params = createParameters(shape, sharedParams);
-    this.grads = createParameters(shape, new Float64Array(sharedBuffer(count * 8)));
+    this.grads = createParameters(shape, arrays.f64(count));
     this.sharedInputs = inputs;
-    this.workspace = new Workspace(shape, chunkRows);
-    this.control = new Int32Array(sharedBuffer(threads * Control.size * 4));
-    this.results = new Float64Array(sharedBuffer(threads * 2 * 8));
-    this.rowIds = new Uint32Array(sharedBuffer(inputs.maxRows * 4));
-    this.probs = new Float64Array(sharedBuffer(inputs.maxRows * shape.classCount * 8));
-    const packed = packedSize(shape);
-    this.prediction = { params: this.params, packed: new Float64Array(sharedBuffer(packed * 8), 0, packed) };
-    this.stepArgs = new Float64Array(sharedBuffer((StepArgs.ranges + 2 * StepArgs.maxRanges) * 8));
+    this.workspace = new Workspace(shape, chunkRows, arrays);
+    this.scratch = new PredictScratch(shape, undefined, backend);
+    this.control = sharedArrays.i32(threads * Control.size);
+    this.results = sharedArrays.f64(threads * 2);
+    this.rowIds = arrays.u32(inputs.maxRows);
+    this.probs = arrays.f64(inputs.maxRows * shape.classCount);
+    this.prediction = { params: this.params, packed: arrays.f64(packedSize(shape)) };
+    this.stepArgs = sharedArrays.f64(StepArgs.ranges + 2 * StepArgs.maxRanges);
     this.threadGrads = [this.grads.data];
-    for (let index = 1; index < threads; index++) this.threadGrads.push(new Float64Array(sharedBuffer(count * 8)));
+    for (let index = 1; index < threads; index++) this.threadGrads.push(arrays.f64(count));
     this.workers = [];
     this.ports = [];
     for (let index = 1; index < threads; index++) {
-      const grads = this.threadGrads[index]!;
       const channel = new MessageChannel();
       // Only ever written to: it must not keep the process alive.
       channel.port1.unref();
@@ -174,8 +181,8 @@ export class ThreadEngine implements GradientEngine {
       const setup: WorkerSetup = {
         index,
         shape,
+        wasm: wasmShare(backend),
         params: sharedParams,
-        grads,
         inputs: inputs.inputs,
         labels: inputs.labels,
         rowIds: this.rowIds,
@@ -196,12 +203,23 @@ export class ThreadEngine implements GradientEngine {
     }
   }
 
-  /** Starts `threads - 1` workers beside the main thread. Inputs must be SharedArrayBuffer-backed. */
-  static async start(shape: NetworkShape, params: Parameters, inputs: SharedInputs, threads: number): Promise<ThreadEngine> {
+  /**
+   * Starts `threads - 1` workers beside the main thread, running `backend`'s kernels (which must use shared
+   * memory). Inputs and labels must come from the backend's arrays.
+   */
+  static async start(
+    shape: NetworkShape,
+    params: Parameters,
+    inputs: SharedInputs,
+    threads: number,
+    backend: Backend = typeScriptBackend(true),
+  ): Promise<ThreadEngine> {
     for (const input of inputs.inputs) {
-      if (!(input.offsets.buffer instanceof SharedArrayBuffer)) throw new TypeError('thread engine inputs must be shared');
+      if (!(input.offsets.buffer instanceof SharedArrayBuffer) || !reaches(backend, input.offsets)) {
+        throw new TypeError('thread engine inputs must be shared, in the kernels\' memory');
+      }
     }
-    const engine = new ThreadEngine(shape, params, inputs, threads);
+    const engine = new ThreadEngine(shape, params, inputs, threads, backend);
     await Promise.all(engine.workers.map((worker) => new Promise((resolve) => worker.once('online', resolve))));
     // Once running, workers must not keep the process alive by themselves (close() ends them).
     for (const worker of engine.workers) worker.unref();
@@ -243,8 +261,7 @@ export class ThreadEngine implements GradientEngine {
   }
 
   optimizerState(name: OptimizerName, from: OptimizerState | null): OptimizerState {
-    const shared = (length: number): Float64Array => new Float64Array(sharedBuffer(length * 8), 0, length);
-    const state = from ? copyOptimizerState(from, shared) : createOptimizerState(name, this.params.data.length, shared);
+    const state = from ? copyOptimizerState(from, sharedArrays.f64) : createOptimizerState(name, this.params.data.length, sharedArrays.f64);
     for (const port of this.ports) port.postMessage({ first: state.first, second: state.second });
     this.announce(Command.adopt, this.rangeBounds(), -1, -1, 0);
     this.waitForWorkers();
@@ -257,13 +274,13 @@ export class ThreadEngine implements GradientEngine {
     const inputIndex = this.sharedInputs.inputs.indexOf(input);
     const R = rowIds.length;
     if (inputIndex < 0 || R > this.rowIds.length) {
-      predictSparse(this.prediction, input, rowIds, probs);
+      predictSparse(this.prediction, input, rowIds, probs, this.scratch);
       return;
     }
     this.rowIds.set(rowIds);
     const slices = this.rowBounds(R);
     this.announce(Command.predict, slices, inputIndex, 0, R);
-    predictSparse(this.prediction, input, this.rowIds.subarray(0, slices[1]!), this.probs);
+    predictSparse(this.prediction, input, this.rowIds.subarray(0, slices[1]!), this.probs, this.scratch);
     this.waitForWorkers();
     probs.set(this.probs.subarray(0, R * this.params.shape.classCount));
   }
@@ -294,7 +311,8 @@ export class ThreadEngine implements GradientEngine {
     const slices = this.rowBounds(R);
     this.announce(Command.gradient, slices, inputIndex, labelsIndex, R);
     this.grads.data.fill(0);
-    const total = gradientInSlices(this.params, this.grads, this.workspace, input, labels, this.rowIds, 0, slices[1]!, 1 / R);
+    const kernels = this.backend.kernels;
+    const total = gradientInSlices(this.params, this.grads, this.workspace, input, labels, this.rowIds, 0, slices[1]!, 1 / R, kernels);
     this.waitForWorkers();
     for (let t = 1; t < this.threads; t++) {
       total.lossSum += this.results[t * 2]!;

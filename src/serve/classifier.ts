@@ -6,7 +6,8 @@
  */
 import type { Model } from '../train/model.js';
 import { argmaxRow } from '../nn/kernels/outputLayer.js';
-import { packNetwork, predictImages, PredictScratch, type PackedNetwork } from '../nn/predict.js';
+import { typeScriptBackend, type Backend } from '../nn/backend.js';
+import { packNetworkFor, predictImages, PredictScratch, type PackedNetwork } from '../nn/predict.js';
 
 export interface Classification {
   /** The predicted class's label (model.classes[index]). */
@@ -29,11 +30,12 @@ export class Classifier implements PixelClassifier {
   private readonly scratch: PredictScratch;
   private readonly probs: Float64Array;
 
-  constructor(model: Model) {
+  /** A classifier running `backend`'s kernels (the TypeScript ones by default). */
+  constructor(model: Model, backend: Backend = typeScriptBackend()) {
     this.model = model;
     this.inputSize = model.params.shape.inputSize;
-    this.network = packNetwork(model.params);
-    this.scratch = new PredictScratch(model.params.shape, 1);
+    this.network = packNetworkFor(model.params, backend);
+    this.scratch = new PredictScratch(model.params.shape, 1, backend);
     this.probs = new Float64Array(model.params.shape.classCount);
   }
 

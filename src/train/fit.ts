@@ -5,6 +5,7 @@
  * seed, then joined into one network (nn/committee.ts) and measured on the held-out rows as that one network.
  */
 import { resolve } from 'node:path';
+import { plainArrays, type ArrayAllocator } from '../data/arrays.js';
 import { classCount, imageSide, pixelScale, toSparseRows, type Dataset, type SparseRows } from '../data/dataset.js';
 import { heldOutCount, splitFromHeldOut, splitRows, type Split } from '../data/split.js';
 import { createAugmenter } from '../data/augment.js';
@@ -35,15 +36,15 @@ import {
 
 /**
  * Builds the engine for a network. `inputs` lists every input and label array the trainer will pass to it
- * (allocated with `allocate`, which gives SharedArrayBuffers when threads are used).
+ * (from `arrays`: where the engine's kernels and threads can read them).
  */
 export interface EngineFactory {
-  readonly allocate: (bytes: number) => ArrayBufferLike;
+  readonly arrays: ArrayAllocator;
   create(shape: NetworkShape, params: Parameters, inputs: SharedInputs): Promise<GradientEngine>;
 }
 
 export const localEngineFactory: EngineFactory = {
-  allocate: (bytes) => new ArrayBuffer(bytes),
+  arrays: plainArrays,
   create: async (shape, params) => new LocalEngine(shape, params),
 };
 
@@ -138,8 +139,8 @@ function setUpFit(
   options: FitOptions,
 ): FitSetUp {
   const factory = options.engineFactory ?? localEngineFactory;
-  const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features, factory.allocate);
-  const sharedLabels = new Uint8Array(factory.allocate(labels.length));
+  const input = toSparseRows(dataset.pixels, dataset.rows, dataset.features, factory.arrays);
+  const sharedLabels = factory.arrays.u8(labels.length);
   sharedLabels.set(labels);
   const plan = planSchedule(config, split.trainRows.length);
   return { config, shape, dataset, factory, input, labels: sharedLabels, split, plan, events: options.events ?? {} };
@@ -206,7 +207,7 @@ async function trainMember(
   const params = from ? createParameters(shape, from.params) : initialParameters(shape, config, seed);
   // A new augmenter and engine per network: the augmenter's seed is fixed when it is made, and an engine shares
   // its input buffers with its threads once, at start. Both take milliseconds next to a network's training.
-  const augmenter = config.augment ? createAugmenter(fit.dataset, config.augment, plan.batchSize, seed, factory.allocate) : null;
+  const augmenter = config.augment ? createAugmenter(fit.dataset, config.augment, plan.batchSize, seed, factory.arrays) : null;
   const engine = await factory.create(shape, params, {
     inputs: augmenter ? [fit.input, augmenter.input] : [fit.input],
     labels: augmenter ? [fit.labels, augmenter.labels] : [fit.labels],

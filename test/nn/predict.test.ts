@@ -3,7 +3,7 @@
  * the probabilities of the plain forward pass (kernel after kernel over the whole batch, plainForward.ts),
  * whatever the hidden size, the class count, the rows asked for, the chunk size and the thread count; deskewing
  * as the model asks. toSparseRows, which every path reads, must list exactly the non-zero pixels whichever of
- * its two loops runs.
+ * its two loops runs. The WebAssembly kernels give the same numbers, from rows in their memory or elsewhere.
  */
 import { describe, expect, it } from 'vitest';
 import { selectRows, toSparseRows, type Dataset } from '../../src/data/dataset.js';
@@ -12,6 +12,7 @@ import { Random } from '../../src/data/random.js';
 import {
   networkInput,
   packNetwork,
+  packNetworkFor,
   predictedClasses,
   predictImages,
   predictRows,
@@ -20,7 +21,9 @@ import {
 } from '../../src/nn/predict.js';
 import { PredictThreads } from '../../src/nn/predictThreads.js';
 import { deskewRows } from '../../src/data/deskew.js';
-import { sharedBuffer } from '../../src/nn/threads.js';
+import { sharedArrays } from '../../src/data/arrays.js';
+import { WasmMemory } from '../../src/nn/wasm/memory.js';
+import { wasmBackend } from '../../src/nn/backend.js';
 import { readSampleRows, sampleTestPath, sampleTrainPath } from '../helpers/sample-rows.js';
 import { plainForward } from './plainForward.js';
 
@@ -95,6 +98,32 @@ describe('predictSparse, the prediction forward pass', () => {
     const expected = plainForward(params, input, allRows(2)).probs;
     expect(Array.from(probs)).toEqual(Array.from(expected));
   });
+});
+
+describe('prediction on the WebAssembly kernels', () => {
+  const backend = wasmBackend();
+  it.runIf(backend !== null)(
+    'the plain forward pass bit for bit, from rows in their memory or copied there chunk by chunk, deskewed or not',
+    () => {
+      const wasm = backend!;
+      for (const [hidden, classes, chunk] of [[256, 10, 256], [13, 10, 7], [10, 10, 256], [17, 23, 64]] as const) {
+        const params = network(hidden, classes, hidden + chunk);
+        const rowIds = Uint32Array.from({ length: 500 }, (_, r) => (r * 37 + 11) % sample.rows);
+        const inMemory = toSparseRows(sample.pixels, sample.rows, sample.features, wasm.arrays);
+        const packed = packNetworkFor(params, wasm);
+        expect(packed.params.data).not.toBe(params.data);
+        const scratch = new PredictScratch(params.shape, chunk, wasm);
+        const fromMemory = new Float64Array(rowIds.length * classes);
+        predictSparse(packed, inMemory, rowIds, fromMemory, scratch);
+        expect(same(fromMemory, reference(params, rowIds))).toBe(true);
+        for (const deskew of [false, true]) {
+          const probs = new Float64Array(sample.rows * classes);
+          predictImages(packed, sample.pixels, sample.rows, deskew, probs, scratch);
+          expect(same(probs, reference(params, allRows(sample.rows), deskew))).toBe(true);
+        }
+      }
+    },
+  );
 });
 
 describe('predictImages and predictRows, from pixel bytes', () => {
@@ -276,8 +305,8 @@ describe('toSparseRows', () => {
     for (const [rows, features, bytes] of cases) {
       expect(bytes.length).toBeGreaterThanOrEqual(rows * features);
       const expected = plainSparse(bytes, rows, features);
-      for (const allocate of [undefined, sharedBuffer]) {
-        const sparse = toSparseRows(bytes, rows, features, allocate);
+      for (const arrays of [undefined, sharedArrays, WasmMemory.create()]) {
+        const sparse = toSparseRows(bytes, rows, features, arrays);
         expect(Array.from(sparse.offsets)).toEqual(expected.offsets);
         expect(Array.from(sparse.indices)).toEqual(expected.indices);
         expect(Array.from(sparse.values)).toEqual(expected.values);

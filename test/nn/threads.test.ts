@@ -3,7 +3,8 @@
  * engine's (the same sums in another order, so within a stated tolerance), and its training step, whose adding
  * up and optimizer update are shared out among the threads, bit for bit against the same thread count's
  * gradient() followed by optimizerStep() on one thread. predict(), on one thread or several, gives exactly the
- * probabilities of the plain forward pass at the current parameters (held-out scores are eval's).
+ * probabilities of the plain forward pass at the current parameters (held-out scores are eval's). On the
+ * WebAssembly kernels, both are bit for bit those of the TypeScript kernels on as many threads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toSparseRows, type SparseRows } from '../../src/data/dataset.js';
@@ -11,7 +12,9 @@ import { chunkRows, gradientInSlices, LocalEngine } from '../../src/nn/engine.js
 import { createParameters, initialise, weightRanges, Workspace, type NetworkShape } from '../../src/nn/network.js';
 import { optimizerStep, type OptimizerName, type OptimizerSettings } from '../../src/nn/optimizers.js';
 import { Random } from '../../src/data/random.js';
-import { sharedBuffer, ThreadEngine } from '../../src/nn/threads.js';
+import { ThreadEngine } from '../../src/nn/threads.js';
+import { sharedArrays } from '../../src/data/arrays.js';
+import { wasmBackend } from '../../src/nn/backend.js';
 import { buildIfStale } from '../helpers/cli-process.js';
 import { readSampleRows, sampleTrainPath } from '../helpers/sample-rows.js';
 import { plainForward } from './plainForward.js';
@@ -25,8 +28,8 @@ beforeAll(() => {
   // The workers run the compiled worker script.
   buildIfStale();
   const sample = readSampleRows(sampleTrainPath, 400);
-  input = toSparseRows(sample.pixels, sample.rows, sample.features, sharedBuffer);
-  labels = new Uint8Array(sharedBuffer(sample.rows), 0, sample.rows);
+  input = toSparseRows(sample.pixels, sample.rows, sample.features, sharedArrays);
+  labels = sharedArrays.u8(sample.rows);
   labels.set(sample.labels!);
 }, 120_000);
 
@@ -136,3 +139,37 @@ describe('predict()', () => {
   });
 });
 
+
+describe('the WebAssembly kernels', () => {
+  const backend = wasmBackend();
+  it.runIf(backend !== null).each([1, 2, 3])(
+    'on %i thread(s): trainStep and predict() bit for bit those of the TypeScript kernels on as many threads',
+    async (threads) => {
+      const wasm = backend!;
+      const wasmInput = toSparseRows(readSampleRows(sampleTrainPath, 400).pixels, 400, 784, wasm.arrays);
+      const wasmLabels = wasm.arrays.u8(labels.length);
+      wasmLabels.set(labels);
+      const typeScript = threads === 1 ? new LocalEngine(shape, startingWeights()) : await threadEngine(threads);
+      const onWasm =
+        threads === 1
+          ? new LocalEngine(shape, startingWeights(), wasm)
+          : await ThreadEngine.start(shape, startingWeights(), { inputs: [wasmInput], labels: [wasmLabels], maxRows: 400 }, threads, wasm);
+      if (onWasm instanceof ThreadEngine) engines.push(onWasm);
+      const settings: OptimizerSettings = { name: 'nesterov', momentum: 0.9, beta2: 0, weightDecay: 5e-4 };
+      const states = [typeScript.optimizerState('nesterov', null), onWasm.optimizerState('nesterov', null)];
+      const decayRanges = weightRanges(shape);
+      const held = Uint32Array.from({ length: 170 }, (_, r) => (r * 13 + 2) % 400);
+      for (let step = 0; step < 3; step++) {
+        const rows = batch.subarray(step * 30, step * 30 + 60);
+        const update = (k: number) => ({ settings, state: states[k]!, lr: 0.05, decayRanges });
+        const expected = typeScript.trainStep(input, labels, rows, rows.length, update(0));
+        expect(onWasm.trainStep(wasmInput, wasmLabels, rows, rows.length, update(1))).toEqual(expected);
+        expect(Array.from(onWasm.params.data)).toEqual(Array.from(typeScript.params.data));
+        const probs = [new Float64Array(held.length * 10), new Float64Array(held.length * 10)];
+        typeScript.predict(input, held, probs[0]!);
+        onWasm.predict(wasmInput, held, probs[1]!);
+        expect(probs[1]).toEqual(probs[0]);
+      }
+    },
+  );
+});

@@ -147,10 +147,15 @@ export class WasmMemory {
    * given a short array would read or write past it, into whatever was allocated next.
    */
   pointer(view: ArrayBufferView & { readonly length: number }, length: number, name: string): number {
-    if (!this.buffers.has(view.buffer)) this.buffer();
-    if (!this.buffers.has(view.buffer)) throw new RangeError(`${name} is not in the kernels' WebAssembly memory`);
+    if (!this.holds(view)) throw new RangeError(`${name} is not in the kernels' WebAssembly memory`);
     if (view.length < length) throw new RangeError(`${name} has ${view.length} elements, the kernel needs ${length}`);
     return view.byteOffset;
+  }
+
+  /** Whether `view` lies in this memory, as this thread sees it. */
+  holds(view: ArrayBufferView): boolean {
+    if (!this.buffers.has(view.buffer)) this.buffer();
+    return this.buffers.has(view.buffer);
   }
 
   /** The memory's current buffer, remembered as one of this memory's. */

@@ -1,7 +1,7 @@
 /**
  * The WebAssembly kernels (kernels.wat, assembled by `npm run build` into dist/nn/wasm/kernels.wasm): loading,
  * the check that this engine runs 128-bit SIMD, and wrappers with the TypeScript twins' signatures
- * (nn/kernels.ts, model/predictKernel.ts), so a caller can take either. Every array passed must live in the
+ * (nn/kernels/: the Kernels interface both satisfy), so a caller can take either. Every array passed must live in the
  * kernels' WasmMemory (memory.ts), and the wrappers pass the kernels each array's byte offset, after checking
  * that it is there and long enough for the call.
  *
@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { SparseRows } from '../../data/dataset.js';
+import type { Kernels } from '../kernels/kernels.js';
 import { webAssembly, WasmMemory, type CompiledModule } from './memory.js';
 
 /** Where the build puts the module: found from src/nn/wasm/ (tests) as from dist/nn/wasm/. */
@@ -74,7 +75,7 @@ export interface StepResult {
   correct: number;
 }
 
-export class WasmKernels {
+export class WasmKernels implements Kernels {
   private constructor(
     readonly memory: WasmMemory,
     readonly module: CompiledModule,
