@@ -22,7 +22,7 @@
  *
  * Not here: assertions. The table states figures beside their references; nothing fails on them.
  *
- * Usage: npm run bench [-- --only seed,mlp,load,rss,kernels] [--data <dir>] [--runs 3] [--threads 1,2]
+ * Usage: npm run bench [-- --only seed,mlp,load,rss,kernels] [--kernels wasm|js] [--data <dir>] [--runs 3] [--threads 1,2]
  *        [--seed-iterations 20,120] [--mlp-epochs 3] [--tf-cpu-epochs 2] [--rows <n>] [--install] [--no-build]
  *        [--keep]
  */
@@ -64,6 +64,7 @@ const { values: options } = parseArgs({
     'mlp-epochs': { type: 'string', default: '3' },
     'tf-cpu-epochs': { type: 'string', default: '2' },
     rows: { type: 'string' },
+    kernels: { type: 'string', default: 'wasm' },
     install: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -90,6 +91,10 @@ const mlpEpochs = positive(options['mlp-epochs'], '--mlp-epochs');
 const tfCpuEpochs = positive(options['tf-cpu-epochs'], '--tf-cpu-epochs');
 if (mlpEpochs < 2 || tfCpuEpochs < 2) fail('--mlp-epochs and --tf-cpu-epochs need 2 epochs at least (the first is warm-up)');
 const subsetRows = options.rows === undefined ? null : positive(options.rows, '--rows');
+if (!['wasm', 'js'].includes(options.kernels)) fail(`--kernels: expected wasm or js, got "${options.kernels}"`);
+/** Every digits train, predict and eval below runs these kernels: the WebAssembly SIMD ones or the TypeScript ones. */
+const kernelsArgs = ['--kernels', options.kernels];
+const kernelsName = options.kernels === 'wasm' ? 'WebAssembly SIMD kernels' : 'TypeScript kernels';
 
 function positive(text, name) {
   const value = Number(text);
@@ -153,7 +158,7 @@ function vmHwm(pid) {
   }
 }
 
-const digits = (args, opts) => run(process.execPath, [digitsBin, ...args], opts);
+const digits = (args, opts) => run(process.execPath, [digitsBin, ...args, ...kernelsArgs], opts);
 
 // Set-up: build, tools, data --------------------------------------------------------------------------------
 
@@ -527,9 +532,9 @@ async function benchLoad(files, python) {
   const readCsv = (file) => [python.python, ['-c', 'import sys, pandas; pandas.read_csv(sys.argv[1])', file]];
   return {
     modelShape: config ? `784-${config.hiddenSize}-10` : 'default-preset',
-    predictTest: await wallTimes('digits predict test.csv', process.execPath, [digitsBin, 'predict', files.test, '--model', model, '--out', join(work(), 'submission.csv')]),
+    predictTest: await wallTimes('digits predict test.csv', process.execPath, [digitsBin, 'predict', files.test, '--model', model, '--out', join(work(), 'submission.csv'), ...kernelsArgs]),
     pandasTest: await wallTimes('pandas.read_csv(test.csv)', ...readCsv(files.test)),
-    evalTrain: await wallTimes('digits eval train.csv', process.execPath, [digitsBin, 'eval', files.train, '--model', model, '--json']),
+    evalTrain: await wallTimes('digits eval train.csv', process.execPath, [digitsBin, 'eval', files.train, '--model', model, '--json', ...kernelsArgs]),
     pandasTrain: await wallTimes('pandas.read_csv(train.csv)', ...readCsv(files.train)),
   };
 }
@@ -579,7 +584,7 @@ function render(results, context) {
     `${context.date}; \`npm run bench${context.argv.length ? ' -- ' + context.argv.join(' ') : ''}\`; ${context.cpu}, ${context.cores} cores, ` +
       `${context.memoryGB} GB; Node ${process.version}` +
       (context.python ? `; numpy ${context.python.numpy}, pandas ${context.python.pandas} (${context.python.python})` : '') +
-      `. Load average ${context.loadBefore} before, ${context.loadAfter} after (2 cores: above 2 means the figures shared the CPU).`,
+      `. digits runs its ${kernelsName} (\`--kernels ${options.kernels}\`). Load average ${context.loadBefore} before, ${context.loadAfter} after (2 cores: above 2 means the figures shared the CPU).`,
   );
   if (subsetRows !== null) lines.push('', `**Subset run: the first ${subsetRows} rows of each file only; not comparable with full runs.**`);
   lines.push('');
@@ -638,15 +643,15 @@ function render(results, context) {
     lines.push(
       '',
       `Yardstick: the same iteration in C (\`test/bench/seed_native.c\`: digits' sparse rows and loops, ${seed.native.compiler}), ms / iteration, ` +
-        `beside numpy's ${fixed(seed.numpy.msPerIteration)}. The scalar build does one double operation at a time, as V8 does with digits' Float64Array loops; ` +
-        `the simd128 build two at a time, as WebAssembly SIMD could. Median of ${runs} round${runs === 1 ? '' : 's'}:`,
+        `beside numpy's ${fixed(seed.numpy.msPerIteration)}. The scalar build does one double operation at a time, as V8 does with digits' TypeScript kernels; ` +
+        `the simd128 build two at a time, as its WebAssembly SIMD kernels do. Median of ${runs} round${runs === 1 ? '' : 's'}:`,
       '',
     );
     lines.push(`| Build | ${threadCounts.map((t) => `${t} thread${t === 1 ? '' : 's'} | ÷ numpy`).join(' | ')} |`);
     lines.push(`|---|${threadCounts.map(() => '---:|---:').join('|')}|`);
     const row = (label, figures) =>
       lines.push(`| ${label} | ${threadCounts.map((t) => `${fixed(figures[t].msPerIteration)} | ${fixed(figures[t].msPerIteration / seed.numpy.msPerIteration, 2)}`).join(' | ')} |`);
-    row('digits (TypeScript, V8)', seed.digits);
+    row(`digits (${kernelsName})`, seed.digits);
     for (const [name, figures] of Object.entries(builds)) row(`C ${name} (\`${nativeBuilds[name].join(' ')}\`)`, figures);
   }
   if (kernels) {
