@@ -62,7 +62,9 @@ export function weightRanges(shape: NetworkShape): Array<[number, number]> {
   ];
 }
 
-export type InitScheme = 'uniform' | 'he';
+/** Every initialisation scheme. */
+export const initSchemes = ['uniform', 'he'] as const;
+export type InitScheme = (typeof initSchemes)[number];
 
 /**
  * `uniform`: every weight and bias uniform in [-0.5, 0.5], as the seed network did (np.random.rand - 0.5).

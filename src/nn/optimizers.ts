@@ -3,10 +3,12 @@
  * Adam, with decoupled weight decay on the weight matrices only, and the learning-rate schedules.
  */
 
-export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adam';
 /** Every optimizer, in a fixed order (the thread engine passes an optimizer to its workers by its index here). */
-export const optimizerNames: readonly OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'adam'];
-export type ScheduleName = 'constant' | 'cosine' | 'step';
+export const optimizerNames = ['sgd', 'momentum', 'nesterov', 'adam'] as const;
+export type OptimizerName = (typeof optimizerNames)[number];
+/** Every learning-rate schedule. */
+export const scheduleNames = ['constant', 'cosine', 'step'] as const;
+export type ScheduleName = (typeof scheduleNames)[number];
 
 export interface OptimizerSettings {
   readonly name: OptimizerName;

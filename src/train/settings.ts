@@ -9,8 +9,8 @@
  * lists the hyperparameters, and a --resume refusal names what differs.
  */
 import type { AugmentSettings } from '../data/augment.js';
-import type { InitScheme } from '../nn/network.js';
-import { optimizerNames, type ScheduleName } from '../nn/optimizers.js';
+import { initSchemes } from '../nn/network.js';
+import { optimizerNames, scheduleNames } from '../nn/optimizers.js';
 import { defaultSeed, presetNames, presets, type TrainConfig } from './presets.js';
 
 export type SettingKey = keyof TrainConfig;
@@ -98,9 +98,6 @@ export type Setting = SettingSpec<SettingKey> & { readonly key: SettingKey };
  * command can load.
  */
 export const maxHidden = 4096;
-
-const scheduleNames = namesOf<ScheduleName>({ constant: true, cosine: true, step: true });
-const initNames = namesOf<InitScheme>({ uniform: true, he: true });
 
 const wholeNumberText = /^\s*\d+\s*$/;
 
@@ -271,7 +268,7 @@ const table: { readonly [K in SettingKey]: SettingSpec<K> } = {
     name: 'initialisation',
     resume: 'must equal',
     info: { row: (c) => ['initialisation', c.init] },
-    stored: { type: 'one of', values: initNames },
+    stored: { type: 'one of', values: initSchemes },
   },
   holdout: {
     option: {
@@ -450,9 +447,4 @@ function augmentText(augment: AugmentSettings | null): string {
   const parts = [`shift ±${augment.maxShift} px`, `rotate ±${augment.maxRotation}°`, `scale ±${Math.round(augment.maxScale * 100)}%`];
   if (augment.elasticAlpha > 0) parts.push(`elastic ${augment.elasticAlpha} (sigma ${augment.elasticSigma})`);
   return parts.join(', ');
-}
-
-/** The names of a union type, from a record the compiler checks has every one of them (and no other). */
-function namesOf<Name extends string>(every: Record<Name, true>): readonly Name[] {
-  return Object.keys(every) as Name[];
 }
