@@ -1,6 +1,10 @@
-;; The network's hot loops in WebAssembly with 128-bit SIMD, twins of src/nn/kernels.ts (sparseForward,
-;; sparseBackward, outputLayerStep, sparseStepTenByTen) and src/model/predictKernel.ts (sparsePackedForward,
-;; outputLayerForward). Assembled by src/nn/wasm/build.mjs (npm package wabt) into dist/nn/wasm/kernels.wasm.
+;; The network's hot loops in WebAssembly with 128-bit SIMD, twins of src/nn/kernels/firstLayer.ts
+;; (sparseForward, sparseBackward, sparsePackedForward), src/nn/kernels/outputLayer.ts (outputLayerStep,
+;; outputLayerForward) and src/nn/kernels/seedStep.ts (sparseStepTenByTen). Assembled by src/nn/wasm/build.mjs
+;; (npm package wabt) into dist/nn/wasm/kernels.wasm.
+;;
+;; One file, though long: it is one WebAssembly module, whose functions share one imported memory and call each
+;; other (the seed step calls the three kernels), and the text format has no way to split a module across files.
 ;;
 ;; Bit for bit the TypeScript twins: every value goes through the same double operations in the same order.
 ;; f64x2 lanes hold two different outputs (two hidden units, two classes, two weights of a gradient row), never
