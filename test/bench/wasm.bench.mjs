@@ -1,6 +1,6 @@
 /**
- * Micro-benchmark of the WebAssembly kernels (dist/nn/wasm/) against their TypeScript twins (dist/nn/kernels.js,
- * dist/model/predictKernel.js) on real digit rows, one thread: sparseForward, sparseBackward, outputLayerStep,
+ * Micro-benchmark of the WebAssembly kernels (dist/nn/wasm/) against their TypeScript twins (dist/nn/kernels/*.js)
+ * on real digit rows, one thread: sparseForward, sparseBackward, outputLayerStep,
  * sparseStepTenByTen (H = 10 only) and the prediction pair sparsePackedForward + outputLayerForward.
  *
  * Each kernel is called chunk by chunk over R rows (41,000 by default): 1024 rows a call for training's kernels,

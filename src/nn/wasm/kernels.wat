@@ -61,7 +61,7 @@
     (v128.store offset=48 align=8 (local.get $dest) (local.get $a3))
     (v128.store offset=64 align=8 (local.get $dest) (local.get $a4)))
 
-  ;; Eight outputs (j = 0..7) in four accumulators: a block of predictKernel.ts's packed weights.
+  ;; Eight outputs (j = 0..7) in four accumulators: a block of firstLayer.ts's packed weights.
   (func $sumEight (param $dest i32) (param $bias i32) (param $w i32) (param $stride i32)
                   (param $idx i32) (param $val i32) (param $valEnd i32) (param $scale f64)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
@@ -378,7 +378,7 @@
   ;; sparseBackward, the backward of sparseForward: dout is (R,O); adds dw (I,O) += scale * x^T dout over the
   ;; rows' non-zero pixels and db (O) += sum_r dout. activeUnits (i32) and activeGrads (f64) are scratch of O.
   ;; A row of a layer of at least 32 units with at most floor(0.75 O) non-zero gradients updates only those
-  ;; columns (addGathered), any other row all of them: the same rule as kernels.ts's gatherMinUnits and
+  ;; columns (addGathered), any other row all of them: the same rule as firstLayer.ts's gatherMinUnits and
   ;; gatherMaxActive (the tests hold the two sides of the threshold equal), since skipping a zero gradient and
   ;; adding a product with it can differ (-0 + 0 is +0).
   (func $sparseBackward (export "sparseBackward")
@@ -475,7 +475,7 @@
       (local.set $s (f64.load (local.get $x)))
       (f64.store (local.get $x) (select (local.get $s) (f64.const 0) (f64.gt (local.get $s) (f64.const 0)))))))
 
-  ;; Index of the largest of scores[0..K): the first of equals, as kernels.ts's argmaxRow.
+  ;; Index of the largest of scores[0..K): the first of equals, as outputLayer.ts's argmaxRow.
   (func $argmax (param $scores i32) (param $K i32) (result i32)
     (local $best i32) (local $k i32) (local $bestScore f64) (local $s f64)
     (local.set $bestScore (f64.load (local.get $scores)))
@@ -491,7 +491,7 @@
     (local.get $best))
 
   ;; ---------------------------------------------------------------------------------------------------------
-  ;; The output side of a training step for one row (kernels.ts's outputLayerRow): ReLU, second layer,
+  ;; The output side of a training step for one row (outputLayer.ts's outputLayerRow): ReLU, second layer,
   ;; softmax and cross-entropy, forward and backward. hidden, dhidden: the row's H pre-activations and their
   ;; gradients; probs, dlogits: its K probabilities and logit gradients; w2 (H,K), b2 (K); dw2 and db2 are
   ;; added to. Returns the row's loss, -log probs[label].
@@ -739,7 +739,7 @@
       (local.get $values) (local.get $rowIds) (local.get $scale) (local.get $R) (i32.const 10) (i32.const 0) (i32.const 0)))
 
   ;; ---------------------------------------------------------------------------------------------------------
-  ;; Prediction (predictKernel.ts): no backward, the first layer's weights packed in blocks of eight units.
+  ;; Prediction (firstLayer.ts's packed layer, outputLayer.ts): no backward, the first layer's weights packed in blocks of eight units.
   ;; ---------------------------------------------------------------------------------------------------------
 
   ;; sparsePackedForward: hidden (R,H) = max(0, b + scaled sparse rows times w1), with packed =

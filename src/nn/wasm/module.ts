@@ -89,7 +89,7 @@ export class WasmKernels implements Kernels {
     return new WasmKernels(memory, module, instance.exports as KernelExports);
   }
 
-  /** nn/kernels.ts's sparseForward: out (R,O) = b + scaled rows rowIds of input times w (I,O). */
+  /** kernels/firstLayer.ts's sparseForward: out (R,O) = b + scaled rows rowIds of input times w (I,O). */
   sparseForward(
     out: Float64Array,
     input: SparseRows,
@@ -108,7 +108,7 @@ export class WasmKernels implements Kernels {
     );
   }
 
-  /** nn/kernels.ts's sparseBackward: adds dw (I,O) and db (O) for dout (R,O); activeUnits/activeGrads scratch (O). */
+  /** kernels/firstLayer.ts's sparseBackward: adds dw (I,O) and db (O) for dout (R,O); activeUnits/activeGrads scratch (O). */
   sparseBackward(
     dw: Float64Array,
     db: Float64Array,
@@ -130,7 +130,7 @@ export class WasmKernels implements Kernels {
     );
   }
 
-  /** nn/kernels.ts's outputLayerStep: hidden (R,H), w2 (H,K); writes dhidden, probs, dlogits, adds dw2, db2. */
+  /** kernels/outputLayer.ts's outputLayerStep: hidden (R,H), w2 (H,K); writes dhidden, probs, dlogits, adds dw2, db2. */
   outputLayerStep(
     dhidden: Float64Array,
     dw2: Float64Array,
@@ -155,7 +155,7 @@ export class WasmKernels implements Kernels {
     return { lossSum, correct };
   }
 
-  /** nn/kernels.ts's sparseStepTenByTen: a whole step of a 784-10-10 network (all (R,10) buffers written). */
+  /** kernels/seedStep.ts's sparseStepTenByTen: a whole step of a 784-10-10 network (all (R,10) buffers written). */
   sparseStepTenByTen(
     dw1: Float64Array,
     db1: Float64Array,
@@ -189,7 +189,7 @@ export class WasmKernels implements Kernels {
     return { lossSum, correct };
   }
 
-  /** model/predictKernel.ts's sparsePackedForward: hidden (R,H) = ReLU of the first layer; packed = packFirstLayer(w1). */
+  /** kernels/firstLayer.ts's sparsePackedForward: hidden (R,H) = ReLU of the first layer; packed = packFirstLayer(w1). */
   sparsePackedForward(
     hidden: Float64Array,
     input: SparseRows,
@@ -210,7 +210,7 @@ export class WasmKernels implements Kernels {
     );
   }
 
-  /** model/predictKernel.ts's outputLayerForward: logits (R,K) = b + hidden (R,H) . w (H,K). */
+  /** kernels/outputLayer.ts's outputLayerForward: logits (R,K) = b + hidden (R,H) . w (H,K). */
   outputLayerForward(
     logits: Float64Array,
     hidden: Float64Array,
