@@ -150,7 +150,9 @@ function fitOptions(
       progress.iterationsPerMember = start.totalIterations;
       reporter.info(startMessage(plan, dataset, start));
       const { trainRows, heldOutRows } = start.split;
-      reporter.json({ event: 'start', config, trainRows: trainRows.length, heldOutRows: heldOutRows.length, threads });
+      reporter.json({
+        event: 'start', config, trainRows: trainRows.length, heldOutRows: heldOutRows.length, threads, kernels: plan.backend.name,
+      });
       reporter.trainingStarted(start.fullBatch, start.totalIterations, start.totalEpochs, members);
     },
     onMember: ({ member, seed, iteration }) => {

@@ -70,7 +70,7 @@ describe('digits train', () => {
     const run = await digits(['train', '--hidden', '16', '--epochs', '1', '--json', '--out', 'json-model.json'], work);
     expect(run.code, describeRun(run)).toBe(0);
     const events = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(events[0]).toMatchObject({ event: 'start', trainRows: 3600, heldOutRows: 400 });
+    expect(events[0]).toMatchObject({ event: 'start', trainRows: 3600, heldOutRows: 400, kernels: 'wasm' });
     expect(events.at(-1)).toMatchObject({ event: 'summary', stopReason: 'completed', heldOutRows: 400 });
     expect(events.at(-1)!.model).toBe(join(work, 'json-model.json'));
 
